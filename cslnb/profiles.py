@@ -1,0 +1,110 @@
+"""Run-size profiles: the one place that decides how big every run is.
+
+Three profiles exist:
+
+* ``ci`` -- seconds on 2 CPU cores. Trains on the synthetic long-tailed dataset in place of
+  CIFAR, with a tiny ResNet at 16x16 pixels. Used by the tests and by CI's notebook runs.
+* ``quick`` -- about two minutes per CIFAR-10-LT run on 2 CPU cores, on real data. It keeps the
+  full long-tailed training set and the full recipe *shape* (warm-up, step decay, DRW/IB switch
+  points at the same fractions of training) but reduces the arithmetic: images are down-sampled
+  to 16x16 (4x fewer operations), the CIFAR ResNet has depth 8 instead of 32 (one block per
+  stage, ~5x fewer), training lasts a few epochs, and evaluation runs on a fixed per-class subset
+  of the balanced test split.
+* ``paper`` -- the paper's recipe for a GPU: ResNet-32 at 32x32, 200 epochs, batch 128, the full
+  test split evaluated every epoch.
+
+Select one with the ``CSLNB_PROFILE`` environment variable (default ``quick``) or by name.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+PROFILE_ENV_VAR = "CSLNB_PROFILE"
+DEFAULT_PROFILE = "quick"
+PAPER_EPOCHS = 200
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Sizes of a run; serialised as-is into every run record."""
+
+    name: str
+    epochs: int
+    """Training epochs on CIFAR; recipe milestones are rescaled by ``epochs / 200``."""
+    batch_size: int
+    eval_every: int
+    """Evaluate on the test split every this many epochs (the last epoch is always evaluated)."""
+    image_size: int
+    """CIFAR images are resized once, on load, to this side length (32 = native)."""
+    cifar_depth: int
+    """Depth 6n+2 of the CIFAR ResNet (32 = ResNet-32 of the paper, 8 = one block per stage)."""
+    test_per_class: int | None
+    """Evaluate on the first this-many test images of each class (None: the whole split)."""
+    data: Literal["real", "synthetic"]
+    """``synthetic`` substitutes the synthetic long-tailed dataset for CIFAR (same class count)."""
+    large_epochs: int
+    """Training epochs for Tiny-ImageNet-LT and ImageNet-LT."""
+    large_image_size: int
+    """Input side for Tiny-ImageNet-LT and ImageNet-LT (the paper: 224)."""
+
+    def scale_epoch(self, paper_epoch: int) -> int:
+        """Map an epoch of the 200-epoch paper schedule to this profile's schedule."""
+        if self.epochs == PAPER_EPOCHS:
+            return paper_epoch
+        return round(paper_epoch * self.epochs / PAPER_EPOCHS)
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+PROFILES: dict[str, Profile] = {
+    "ci": Profile(
+        name="ci",
+        epochs=4,
+        batch_size=64,
+        eval_every=1,
+        image_size=16,
+        cifar_depth=8,
+        test_per_class=20,
+        data="synthetic",
+        large_epochs=1,
+        large_image_size=32,
+    ),
+    "quick": Profile(
+        name="quick",
+        epochs=12,
+        batch_size=128,
+        eval_every=3,
+        image_size=16,
+        cifar_depth=8,
+        test_per_class=200,
+        data="real",
+        large_epochs=2,
+        large_image_size=64,
+    ),
+    "paper": Profile(
+        name="paper",
+        epochs=PAPER_EPOCHS,
+        batch_size=128,
+        eval_every=1,
+        image_size=32,
+        cifar_depth=32,
+        test_per_class=None,
+        data="real",
+        large_epochs=200,
+        large_image_size=224,
+    ),
+}
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """Return the profile called ``name``, or the one named by ``$CSLNB_PROFILE`` (default quick)."""
+    chosen = name if name is not None else os.environ.get(PROFILE_ENV_VAR, DEFAULT_PROFILE)
+    try:
+        return PROFILES[chosen]
+    except KeyError:
+        known = ", ".join(sorted(PROFILES))
+        raise ValueError(f"unknown profile {chosen!r}; choose one of: {known}") from None
