@@ -50,12 +50,6 @@ class Profile:
     large_image_size: int
     """Input side for Tiny-ImageNet-LT and ImageNet-LT (the paper: 224)."""
 
-    def scale_epoch(self, paper_epoch: int) -> int:
-        """Map an epoch of the 200-epoch paper schedule to this profile's schedule."""
-        if self.epochs == PAPER_EPOCHS:
-            return paper_epoch
-        return round(paper_epoch * self.epochs / PAPER_EPOCHS)
-
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
 
@@ -101,7 +95,7 @@ PROFILES: dict[str, Profile] = {
 
 
 def get_profile(name: str | None = None) -> Profile:
-    """Return the profile called ``name``, or the one named by ``$CSLNB_PROFILE`` (default quick)."""
+    """The profile called ``name``, else the one named by ``$CSLNB_PROFILE`` (default quick)."""
     chosen = name if name is not None else os.environ.get(PROFILE_ENV_VAR, DEFAULT_PROFILE)
     try:
         return PROFILES[chosen]

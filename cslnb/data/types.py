@@ -34,8 +34,8 @@ class LongTailArrays:
     """A long-tailed training split and a balanced test split, both in memory.
 
     ``class_counts[c]`` is the number of training images of class ``c``; ``source`` says where the
-    pixels came from (``torchvision``, ``image-folder:<path>`` for the lossy JPEG copy, ``synthetic``)
-    so that records and plots can say so.
+    pixels came from (``torchvision``, ``image-folder (lossy JPEG copy): <path>`` for the offline
+    JPEG copy, ``synthetic``) so that records and plots can say so.
     """
 
     name: str

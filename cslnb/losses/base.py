@@ -42,10 +42,10 @@ class LongTailLoss(nn.Module, abc.ABC):
     def num_classes(self) -> int:
         return int(self.class_counts.numel())
 
-    def start_epoch(self, epoch: int) -> None:  # noqa: B027 - optional hook
+    def start_epoch(self, epoch: int) -> None:
         """Hook called before training epoch ``epoch`` (0-indexed)."""
 
-    def end_epoch(self, epoch: int) -> None:  # noqa: B027 - optional hook
+    def end_epoch(self, epoch: int) -> None:
         """Hook called after the last training batch of epoch ``epoch``."""
 
     def epoch_trace(self) -> dict[str, list[float]]:

@@ -1,0 +1,5 @@
+"""``python -m cslnb``: see :mod:`cslnb.cli`."""
+
+from cslnb.cli import main
+
+raise SystemExit(main())

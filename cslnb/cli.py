@@ -1,0 +1,158 @@
+"""Command line: ``python -m cslnb train | reproduce | bench``.
+
+Examples::
+
+    python -m cslnb train --dataset cifar10 --ratio 100 --loss ldam-drw --profile quick
+    python -m cslnb train --dataset cifar10 --loss csl --option reading=released
+    python -m cslnb reproduce table2 --profile quick --seeds 0 1 2 --datasets cifar10
+    python -m cslnb bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from cslnb.profiles import PROFILES, get_profile
+from cslnb.reproduce import TARGETS, target_runs
+from cslnb.train.config import DATASETS, RunConfig
+
+
+def _parse_option(text: str) -> tuple[str, object]:
+    """``key=value`` with value read as JSON when it parses (numbers, true/false), else a string."""
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"loss option must look like key=value, got {text!r}")
+    key, raw = text.split("=", 1)
+    try:
+        value: object = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return key, value
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        default=None,
+        help="run size (default: $CSLNB_PROFILE, else quick)",
+    )
+    parser.add_argument(
+        "--data-root", type=Path, default=None, help="dataset root ($CSLNB_DATA_DIR)"
+    )
+    parser.add_argument("--out", type=Path, default=None, help="results root ($CSLNB_RESULTS_DIR)")
+    parser.add_argument("--device", default=None, help="cuda, cuda:1, mps or cpu (default: auto)")
+    parser.add_argument("--force", action="store_true", help="retrain even if the record exists")
+    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m cslnb", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train one run and write its record")
+    train.add_argument("--dataset", choices=DATASETS, required=True)
+    train.add_argument("--loss", required=True, help="loss name, e.g. ce, ldam-drw, csl")
+    train.add_argument("--ratio", type=float, default=100.0, help="imbalance ratio (>= 1)")
+    train.add_argument("--imb-type", choices=("exp", "step"), default="exp")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--subset-seed", type=int, default=0)
+    train.add_argument("--source", default="auto", help="auto, torchvision or image-folder")
+    train.add_argument(
+        "--option",
+        type=_parse_option,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="loss option, e.g. reading=released (repeatable)",
+    )
+    train.add_argument("--amp", choices=("auto", "off", "bf16", "fp16"), default="auto")
+    train.add_argument("--channels-last", action="store_true")
+    train.add_argument("--compile", action="store_true", help="torch.compile the model")
+    train.add_argument("--pretrained", action="store_true", help="ImageNet weights (Tiny only)")
+    train.add_argument(
+        "--stop-after", type=int, default=None, help="train at most N epochs now, resume later"
+    )
+    _add_common(train)
+
+    reproduce = commands.add_parser("reproduce", help="train every missing run of a table")
+    reproduce.add_argument("target", choices=TARGETS)
+    reproduce.add_argument("--seeds", type=int, nargs="+", default=[0])
+    reproduce.add_argument("--datasets", nargs="+", default=None, help="only these datasets")
+    reproduce.add_argument("--losses", nargs="+", default=None, help="only these losses")
+    reproduce.add_argument("--list", action="store_true", help="print the runs, train nothing")
+    _add_common(reproduce)
+
+    bench = commands.add_parser("bench", help="measure losses, data path and (on GPU) training")
+    bench.add_argument("--out", type=Path, default=None, help="bench record folder")
+    bench.add_argument("--device", default=None)
+    bench.add_argument("--quick", action="store_true", help="fewer repetitions (for tests)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "bench":
+        from cslnb.bench import run_bench
+
+        run_bench(out_dir=args.out, device=args.device, quick=args.quick)
+        return 0
+
+    from cslnb.train.trainer import TrainOptions, train
+
+    profile = get_profile(args.profile).name
+    options = TrainOptions(
+        results_root=args.out,
+        data_root=args.data_root,
+        device=args.device,
+        progress=not args.no_progress,
+        force=args.force,
+        stop_after_epochs=getattr(args, "stop_after", None),
+    )
+    try:
+        if args.command == "train":
+            configs = [
+                RunConfig(
+                    dataset=args.dataset,
+                    loss=args.loss,
+                    ratio=args.ratio,
+                    imb_type=args.imb_type,
+                    seed=args.seed,
+                    subset_seed=args.subset_seed,
+                    profile=profile,
+                    loss_options=dict(args.option),
+                    source=args.source,
+                    amp=args.amp,
+                    channels_last=args.channels_last,
+                    compile=args.compile,
+                    pretrained=args.pretrained,
+                )
+            ]
+        else:
+            configs = target_runs(args.target, profile, args.seeds, args.datasets, args.losses)
+            if args.list:
+                for config in configs:
+                    print(config.run_id)
+                return 0
+        for index, config in enumerate(configs, 1):
+            if len(configs) > 1:
+                print(f"[{index}/{len(configs)}] {config.run_id}", file=sys.stderr)
+            record = train(config, options)
+            if record is not None:
+                groups = record["final"]["group_accuracy"]
+                print(
+                    f"{config.run_id}: accuracy {record['final']['accuracy']:.2f}% "
+                    f"(many {_fmt(groups.get('many'))}, medium {_fmt(groups.get('medium'))}, "
+                    f"few {_fmt(groups.get('few'))}; profile {profile})"
+                )
+    except (ValueError, TypeError, FileNotFoundError, FloatingPointError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"

@@ -1,0 +1,123 @@
+"""Run records: one plain JSON file per finished run, written atomically, read into pandas.
+
+Layout: ``<results root>/<profile>/<dataset>/<run_id>.json``. A record is written only after the
+last epoch, by writing a temporary file in the same folder and renaming it over the target, so a
+crashed or killed run never leaves a partial record.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cslnb.paths import results_dir
+
+SCHEMA_VERSION = 1
+REQUIRED_KEYS = ("schema_version", "run_id", "config", "profile", "dataset", "final", "epochs")
+REQUIRED_FINAL_KEYS = ("accuracy", "per_class_accuracy", "group_accuracy")
+
+
+class RecordError(ValueError):
+    """A run record that is missing fields or is not valid JSON."""
+
+
+def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
+    """Write ``payload`` as JSON to ``path`` via a temporary file and an atomic rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(payload, handle, indent=1, sort_keys=True)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def record_path(profile: str, dataset: str, run_id: str, root: Path | None = None) -> Path:
+    """Where the record of run ``run_id`` lives."""
+    return (root or results_dir()) / profile / dataset / f"{run_id}.json"
+
+
+def read_record(path: Path) -> dict[str, Any]:
+    """Load and validate one record; raise :class:`RecordError` naming the file if malformed."""
+    try:
+        record = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise RecordError(f"{path}: not a readable JSON run record ({error})") from error
+    if not isinstance(record, dict):
+        raise RecordError(f"{path}: a run record must be a JSON object")
+    missing = [key for key in REQUIRED_KEYS if key not in record]
+    if missing:
+        raise RecordError(f"{path}: run record lacks {', '.join(missing)}")
+    final = record["final"]
+    missing_final = [key for key in REQUIRED_FINAL_KEYS if key not in final]
+    if missing_final:
+        raise RecordError(f"{path}: run record's 'final' lacks {', '.join(missing_final)}")
+    n_classes = len(record["dataset"].get("class_counts", []))
+    if len(final["per_class_accuracy"]) != n_classes:
+        raise RecordError(
+            f"{path}: {len(final['per_class_accuracy'])} per-class accuracies for "
+            f"{n_classes} classes"
+        )
+    return record
+
+
+def iter_record_paths(root: Path | None = None, profile: str | None = None) -> Iterable[Path]:
+    """Every record file under ``root`` (optionally one profile's), sorted."""
+    base = (root or results_dir()) / profile if profile else (root or results_dir())
+    return sorted(p for p in base.rglob("*.json") if not p.name.startswith("."))
+
+
+def record_row(record: dict[str, Any]) -> dict[str, Any]:
+    """One flat DataFrame row of a record: the fields tables and plots group and compare by."""
+    config, final, best = record["config"], record["final"], record.get("best", {})
+    groups = final["group_accuracy"]
+    return {
+        "run_id": record["run_id"],
+        "profile": record["profile"]["name"],
+        "dataset": config["dataset"],
+        "ratio": config["ratio"],
+        "imb_type": config["imb_type"],
+        "loss": config["loss"],
+        "loss_options": json.dumps(config.get("loss_options", {}), sort_keys=True),
+        "seed": config["seed"],
+        "accuracy": final["accuracy"],
+        "many": groups.get("many"),
+        "medium": groups.get("medium"),
+        "few": groups.get("few"),
+        "per_class_accuracy": final["per_class_accuracy"],
+        "best_accuracy": best.get("accuracy"),
+        "best_epoch": best.get("epoch"),
+        "source": record["dataset"].get("source"),
+        "wall_time_s": record.get("wall_time_s"),
+        "device": record.get("hardware", {}).get("device"),
+    }
+
+
+def load_records(root: Path | None = None, profile: str | None = None) -> pd.DataFrame:
+    """All run records under ``root`` as a DataFrame, one row per run (see :func:`record_row`).
+
+    A malformed record raises :class:`RecordError` instead of being skipped silently.
+    """
+    rows = [record_row(read_record(path)) for path in iter_record_paths(root, profile)]
+    columns = list(record_row(_EMPTY_RECORD).keys())
+    return pd.DataFrame(rows, columns=columns)
+
+
+_EMPTY_RECORD: dict[str, Any] = {
+    "run_id": "",
+    "profile": {"name": ""},
+    "config": {"dataset": "", "ratio": 0, "imb_type": "", "loss": "", "seed": 0},
+    "final": {"accuracy": 0.0, "per_class_accuracy": [], "group_accuracy": {}},
+    "dataset": {},
+}

@@ -1,0 +1,65 @@
+"""The runs behind each of the paper's tables and figures, as lists of :class:`RunConfig`.
+
+``python -m cslnb reproduce table2 --profile quick --seeds 0 1 2`` trains every cell of Table 2
+whose record is missing, in order; interrupted runs resume from their checkpoints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cslnb.train.config import RunConfig
+
+CIFAR_BASELINES = (
+    "ce",
+    "focal",
+    "ce-cb",
+    "focal-cb",
+    "ldam",
+    "ldam-drw",
+    "ib",
+    "ib-cb",
+    "ib-focal",
+    "balanced-softmax",
+    "logit-adjusted",
+    "csl",
+)
+"""Every method row of Tables 1-2 plus Balanced Softmax and logit adjustment."""
+
+TABLE_CELLS: dict[str, tuple[tuple[str, float, tuple[str, ...]], ...]] = {
+    "table1": (("cifar10", 50, CIFAR_BASELINES),),
+    "table2": (
+        ("cifar10", 100, CIFAR_BASELINES),
+        ("cifar10", 50, CIFAR_BASELINES),
+        ("cifar100", 200, CIFAR_BASELINES),
+        ("cifar100", 100, CIFAR_BASELINES),
+    ),
+    "table3": (("imagenet-lt", 1, ("ce", "weighted-softmax", "equalization", "focal", "csl")),),
+    "table4": (("tiny-imagenet", 100, ("ce", "focal", "ldam", "csl")),),
+    "figures": (("cifar100", 100, ("csl",)), ("cifar10", 100, ("csl",))),
+}
+TARGETS = tuple(TABLE_CELLS)
+
+
+def target_runs(
+    target: str,
+    profile: str,
+    seeds: Sequence[int] = (0,),
+    datasets: Sequence[str] | None = None,
+    losses: Sequence[str] | None = None,
+) -> list[RunConfig]:
+    """The runs of ``target`` (optionally only some datasets / losses), seeds innermost-last."""
+    if target not in TABLE_CELLS:
+        raise ValueError(f"unknown target {target!r}; choose one of: {', '.join(TARGETS)}")
+    runs = []
+    for seed in seeds:
+        for dataset, ratio, cell_losses in TABLE_CELLS[target]:
+            if datasets and dataset not in datasets:
+                continue
+            for loss in cell_losses:
+                if losses and loss not in losses:
+                    continue
+                runs.append(
+                    RunConfig(dataset=dataset, loss=loss, ratio=ratio, seed=seed, profile=profile)
+                )
+    return runs

@@ -1,0 +1,68 @@
+"""The configuration of one training run, serialised as-is into its run record."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+IN_MEMORY_DATASETS = ("cifar10", "cifar100", "synthetic")
+FOLDER_DATASETS = ("tiny-imagenet", "imagenet-lt")
+DATASETS = IN_MEMORY_DATASETS + FOLDER_DATASETS
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that decides what a run computes (not where it writes or how it shows progress).
+
+    ``loss_options`` are extra keyword arguments of :func:`cslnb.losses.build_loss`, e.g.
+    ``{"reading": "released"}`` for CSL. ``amp="auto"`` uses bf16 autocast on GPUs that support it,
+    fp16 with a gradient scaler on other GPUs, and full precision on CPU.
+    """
+
+    dataset: str
+    loss: str
+    ratio: float = 100.0
+    imb_type: Literal["exp", "step"] = "exp"
+    seed: int = 0
+    """Seeds model initialisation, batch order and augmentation."""
+    subset_seed: int = 0
+    """Seeds which images the long-tailed subset keeps (0: the LDAM-DRW subset)."""
+    profile: str = "quick"
+    loss_options: dict[str, object] = field(default_factory=dict)
+    source: str = "auto"
+    amp: Literal["auto", "off", "bf16", "fp16"] = "auto"
+    channels_last: bool = False
+    compile: bool = False
+    pretrained: bool = False
+    """ImageNet-pretrained torchvision weights (Tiny-ImageNet-LT only; off by default, see book)."""
+
+    def __post_init__(self) -> None:
+        if self.dataset not in DATASETS:
+            raise ValueError(
+                f"unknown dataset {self.dataset!r}; choose one of: {', '.join(DATASETS)}"
+            )
+        if self.ratio < 1:
+            raise ValueError(f"imbalance ratio must be >= 1, got {self.ratio}")
+        if self.imb_type not in ("exp", "step"):
+            raise ValueError(f"imb_type must be 'exp' or 'step', got {self.imb_type!r}")
+        if self.amp not in ("auto", "off", "bf16", "fp16"):
+            raise ValueError(f"amp must be auto, off, bf16 or fp16, got {self.amp!r}")
+
+    @property
+    def run_id(self) -> str:
+        """A readable, unique name: ``cifar10-exp100-ce-seed0`` (+ a hash of loss options)."""
+        ratio = f"{self.ratio:g}"
+        name = f"{self.dataset}-{self.imb_type}{ratio}-{self.loss}-seed{self.seed}"
+        if self.subset_seed:
+            name += f"-subset{self.subset_seed}"
+        if self.loss_options:
+            digest = hashlib.sha1(
+                json.dumps(self.loss_options, sort_keys=True).encode()
+            ).hexdigest()[:8]
+            name += f"-{digest}"
+        return name
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)

@@ -1,0 +1,65 @@
+"""Device choice, mixed precision and a description of the hardware for run records."""
+
+from __future__ import annotations
+
+import os
+import platform
+from dataclasses import dataclass
+
+import torch
+
+
+def pick_device(requested: str | None = None) -> torch.device:
+    """``requested`` if given, else CUDA, then Apple MPS, then CPU."""
+    if requested:
+        device = torch.device(requested)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError(f"device {requested!r} requested but CUDA is not available")
+        return device
+    if torch.cuda.is_available():
+        return torch.device("cuda", torch.cuda.current_device())
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+@dataclass(frozen=True)
+class Precision:
+    """Autocast dtype (None: full precision) and whether a gradient scaler is needed."""
+
+    dtype: torch.dtype | None
+    use_scaler: bool
+
+    @property
+    def label(self) -> str:
+        return "fp32" if self.dtype is None else str(self.dtype).removeprefix("torch.")
+
+
+def pick_precision(device: torch.device, amp: str) -> Precision:
+    """``auto``: bf16 on GPUs that support it, else fp16 with a grad scaler; fp32 on CPU/MPS."""
+    if amp == "off":
+        return Precision(None, False)
+    if amp == "bf16":
+        return Precision(torch.bfloat16, False)
+    if amp == "fp16":
+        return Precision(torch.float16, device.type == "cuda")
+    if device.type != "cuda":
+        return Precision(None, False)
+    if torch.cuda.is_bf16_supported():
+        return Precision(torch.bfloat16, False)
+    return Precision(torch.float16, True)
+
+
+def describe_hardware(device: torch.device) -> dict[str, object]:
+    """What the run ran on, for the record."""
+    info: dict[str, object] = {
+        "device": str(device),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+    }
+    if device.type == "cuda":
+        info["gpu"] = torch.cuda.get_device_name(device)
+        info["gpu_count"] = torch.cuda.device_count()
+    return info

@@ -1,0 +1,374 @@
+"""The one training loop for every dataset and loss.
+
+Per epoch: set the learning rate of the recipe, call the loss's ``start_epoch`` hook, train on
+the long-tailed split, call ``end_epoch``, evaluate on the balanced test split when the profile
+says so (always after the last epoch), and save a checkpoint. The run record is written once,
+atomically, after the last epoch; the headline number is the last epoch's accuracy, and the best
+epoch is recorded separately, labelled as selected on the test split.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import platform
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from tqdm.auto import tqdm
+
+import cslnb
+from cslnb.data import shot_groups
+from cslnb.losses import LongTailLoss, build_loss
+from cslnb.models import build_model
+from cslnb.paths import project_root
+from cslnb.profiles import Profile, get_profile
+from cslnb.records import SCHEMA_VERSION, record_path, write_json_atomic
+from cslnb.train import distributed
+from cslnb.train.checkpoint import load_checkpoint, restore_rng_state, rng_state, save_checkpoint
+from cslnb.train.config import FOLDER_DATASETS, RunConfig
+from cslnb.train.device import Precision, describe_hardware, pick_device, pick_precision
+from cslnb.train.metrics import group_accuracy, overall_accuracy, per_class_accuracy
+from cslnb.train.pipeline import DataPipeline, build_pipeline
+from cslnb.train.recipes import Recipe, recipe_for
+
+
+class TrainingDivergedError(FloatingPointError):
+    """The loss became NaN or infinite; the run stops, keeping its last good checkpoint."""
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """How a run is carried out, as opposed to what it computes (:class:`RunConfig`)."""
+
+    results_root: Path | None = None
+    """Root of the run records (default ``cslnb.paths.results_dir()``)."""
+    checkpoint_root: Path | None = None
+    """Root of the per-run checkpoint folders (default ``<project>/runs``)."""
+    data_root: Path | None = None
+    device: str | None = None
+    progress: bool = True
+    force: bool = False
+    """Train even if the run's record exists (the record is replaced)."""
+    stop_after_epochs: int | None = None
+    """Train at most this many epochs in this call, then return with the checkpoint kept
+    (for time-limited sessions such as Colab); the next call resumes."""
+    keep_checkpoint: bool = False
+    """Keep the checkpoint folder after the record is written (default: delete it)."""
+
+
+def checkpoint_path(config: RunConfig, options: TrainOptions) -> Path:
+    root = options.checkpoint_root or project_root() / "runs"
+    return root / config.profile / config.run_id / "last.pt"
+
+
+def model_name(config: RunConfig, profile: Profile) -> str:
+    """ResNet-32 family for CIFAR (depth set by the profile), ResNet-18/50 for the large sets."""
+    if config.dataset == "tiny-imagenet":
+        return "resnet18"
+    if config.dataset == "imagenet-lt":
+        return "resnet50"
+    return f"resnet{profile.cifar_depth}"
+
+
+def run_epochs(config: RunConfig, profile: Profile) -> int:
+    return profile.large_epochs if config.dataset in FOLDER_DATASETS else profile.epochs
+
+
+def train(config: RunConfig, options: TrainOptions | None = None) -> dict[str, Any] | None:
+    """Train one run to completion (resuming from its checkpoint) and return its record.
+
+    Returns the existing record without training when it exists and ``options.force`` is off,
+    and ``None`` when ``options.stop_after_epochs`` stopped the run before its last epoch.
+    """
+    options = options or TrainOptions()
+    profile = get_profile(config.profile)
+    out_path = record_path(profile.name, config.dataset, config.run_id, options.results_root)
+    if out_path.exists() and not options.force:
+        from cslnb.records import read_record
+
+        return read_record(out_path)
+
+    dist_info = distributed.setup()
+    try:
+        return _train(config, options, profile, out_path, dist_info)
+    finally:
+        distributed.teardown(dist_info)
+
+
+def _train(
+    config: RunConfig,
+    options: TrainOptions,
+    profile: Profile,
+    out_path: Path,
+    dist_info: distributed.DistInfo,
+) -> dict[str, Any] | None:
+    device = pick_device(options.device)
+    if dist_info.enabled and device.type == "cuda":
+        device = torch.device("cuda", dist_info.local_rank)
+    precision = pick_precision(device, config.amp)
+    recipe = recipe_for(config.dataset, config.loss).scaled(run_epochs(config, profile))
+    batch_size = profile.batch_size if config.dataset not in FOLDER_DATASETS else recipe.batch_size
+
+    torch.manual_seed(config.seed)
+    data = build_pipeline(config, profile, device, batch_size, options.data_root, dist_info)
+    groups = shot_groups(data.class_counts)
+    loss_fn = build_loss(
+        config.loss,
+        data.class_counts,
+        drw_epoch=recipe.drw_epoch,
+        ib_start_epoch=recipe.ib_start_epoch,
+        **config.loss_options,
+    ).to(device)
+    model = build_model(
+        model_name(config, profile),
+        len(data.class_names),
+        cosine_head=loss_fn.needs_cosine_head,
+        pretrained=config.pretrained,
+    ).to(device)
+    if config.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    optimizer = torch.optim.SGD(
+        model.parameters(),
+        lr=recipe.lr,
+        momentum=recipe.momentum,
+        weight_decay=recipe.weight_decay,
+    )
+    scaler = torch.amp.GradScaler(device.type, enabled=precision.use_scaler)
+
+    history: list[dict[str, Any]] = []
+    traces: list[dict[str, Any]] = []
+    start_epoch, elapsed = 0, 0.0
+    ckpt = checkpoint_path(config, options)
+    if ckpt.exists() and not options.force:
+        state = load_checkpoint(ckpt)
+        if state["config"] != config.to_dict():
+            raise RuntimeError(f"checkpoint {ckpt} belongs to a different configuration")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scaler.load_state_dict(state["scaler"])
+        loss_fn.load_state_dict(state["loss"])
+        restore_rng_state(state["rng"])
+        history, traces = state["history"], state["traces"]
+        start_epoch, elapsed = state["epoch"], state["elapsed"]
+    elif ckpt.parent.exists() and dist_info.is_main:
+        shutil.rmtree(ckpt.parent)
+
+    forward_model: nn.Module = model
+    if dist_info.enabled:
+        forward_model = DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
+        )
+    if config.compile:
+        forward_model = torch.compile(forward_model)
+
+    end_epoch = recipe.epochs
+    if options.stop_after_epochs is not None:
+        end_epoch = min(end_epoch, start_epoch + options.stop_after_epochs)
+    bar = tqdm(
+        range(start_epoch, end_epoch),
+        initial=start_epoch,
+        total=recipe.epochs,
+        desc=config.run_id,
+        disable=not (options.progress and dist_info.is_main),
+        unit="epoch",
+    )
+    for epoch in bar:
+        tic = time.perf_counter()
+        lr = recipe.lr_at(epoch + 1)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        loss_fn.start_epoch(epoch)
+        train_loss, train_acc = _train_epoch(
+            forward_model, loss_fn, optimizer, scaler, data, epoch, device, precision, config
+        )
+        loss_fn.end_epoch(epoch)
+        entry: dict[str, Any] = {
+            "epoch": epoch + 1,
+            "lr": lr,
+            "train_loss": distributed.mean_across_ranks(train_loss, dist_info, device),
+            "train_accuracy": distributed.mean_across_ranks(train_acc, dist_info, device),
+        }
+        if (epoch + 1) % profile.eval_every == 0 or epoch + 1 == recipe.epochs:
+            entry.update(_evaluate(model, data, device, precision, groups, config))
+        history.append(entry)
+        trace = loss_fn.epoch_trace()
+        if trace:
+            traces.append({"epoch": epoch + 1, **trace})
+        elapsed += time.perf_counter() - tic
+        if "test_accuracy" in entry:
+            bar.set_postfix(loss=f"{train_loss:.3f}", test=f"{entry['test_accuracy']:.1f}")
+        if dist_info.is_main:
+            save_checkpoint(
+                ckpt,
+                {
+                    "config": config.to_dict(),
+                    "epoch": epoch + 1,
+                    "elapsed": elapsed,
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "scaler": scaler.state_dict(),
+                    "loss": loss_fn.state_dict(),
+                    "rng": rng_state(),
+                    "history": history,
+                    "traces": traces,
+                },
+            )
+    bar.close()
+    if end_epoch < recipe.epochs:
+        return None
+
+    record = _build_record(
+        config, profile, recipe, data, history, traces, elapsed, device, precision
+    )
+    if dist_info.is_main:
+        write_json_atomic(out_path, record)
+        if not options.keep_checkpoint:
+            shutil.rmtree(ckpt.parent, ignore_errors=True)
+    distributed.barrier(dist_info)
+    return record
+
+
+def _train_epoch(
+    model: nn.Module,
+    loss_fn: LongTailLoss,
+    optimizer: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler,
+    data: DataPipeline,
+    epoch: int,
+    device: torch.device,
+    precision: Precision,
+    config: RunConfig,
+) -> tuple[float, float]:
+    """One pass over the training batches; returns (mean loss, accuracy %) over the epoch."""
+    model.train()
+    total_loss = torch.zeros((), dtype=torch.float64, device=device)
+    correct = torch.zeros((), dtype=torch.int64, device=device)
+    seen = 0
+    for step, (images, labels) in enumerate(data.train_batches(epoch)):
+        if config.channels_last:
+            images = images.contiguous(memory_format=torch.channels_last)
+        with _autocast(device, precision):
+            logits, features = model(images, return_features=True)
+            loss = loss_fn(logits, labels, features if loss_fn.needs_features else None)
+        if not torch.isfinite(loss):
+            raise TrainingDivergedError(
+                f"{config.loss} loss became {loss.item()} at epoch {epoch + 1}, batch {step + 1} "
+                f"of run {config.run_id}; the run stopped (its last checkpoint is kept)"
+            )
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+        total_loss += loss.detach().double() * labels.numel()
+        correct += (logits.detach().argmax(dim=1) == labels).sum()
+        seen += labels.numel()
+    return float(total_loss) / max(seen, 1), 100.0 * float(correct) / max(seen, 1)
+
+
+@torch.no_grad()
+def _evaluate(
+    model: nn.Module,
+    data: DataPipeline,
+    device: torch.device,
+    precision: Precision,
+    groups: list[str],
+    config: RunConfig,
+) -> dict[str, Any]:
+    """Accuracy on the balanced test split. Never touches the loss or its statistics."""
+    model.eval()
+    predictions, labels = [], []
+    for images, target in data.test_batches():
+        if config.channels_last:
+            images = images.contiguous(memory_format=torch.channels_last)
+        with _autocast(device, precision):
+            logits = model(images)
+        predictions.append(logits.argmax(dim=1))
+        labels.append(target)
+    pred, true = torch.cat(predictions).cpu(), torch.cat(labels).cpu()
+    per_class = per_class_accuracy(pred, true, len(data.class_names))
+    return {
+        "test_accuracy": overall_accuracy(pred, true),
+        "per_class_accuracy": per_class,
+        "group_accuracy": group_accuracy(per_class, groups),
+    }
+
+
+def _autocast(device: torch.device, precision: Precision) -> contextlib.AbstractContextManager:
+    if precision.dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=precision.dtype)
+
+
+def _build_record(
+    config: RunConfig,
+    profile: Profile,
+    recipe: Recipe,
+    data: DataPipeline,
+    history: list[dict[str, Any]],
+    traces: list[dict[str, Any]],
+    elapsed: float,
+    device: torch.device,
+    precision: Precision,
+) -> dict[str, Any]:
+    evaluated = [h for h in history if "test_accuracy" in h]
+    last = evaluated[-1]
+    best = max(evaluated, key=lambda h: h["test_accuracy"])
+    record: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "run_id": config.run_id,
+        "config": config.to_dict(),
+        "profile": profile.to_dict(),
+        "recipe": recipe.to_dict(),
+        "model": model_name(config, profile),
+        "dataset": {
+            "name": data.name,
+            "source": data.source,
+            "class_names": data.class_names,
+            "class_counts": data.class_counts,
+            "groups": shot_groups(data.class_counts),
+            "num_train": sum(data.class_counts),
+            "num_test": data.num_test,
+        },
+        "final": {
+            "epoch": last["epoch"],
+            "accuracy": last["test_accuracy"],
+            "per_class_accuracy": last["per_class_accuracy"],
+            "group_accuracy": last["group_accuracy"],
+        },
+        "best": {
+            "note": "best epoch selected on the test split: optimistic, not the headline",
+            "epoch": best["epoch"],
+            "accuracy": best["test_accuracy"],
+        },
+        "epochs": history,
+        "versions": {
+            "cslnb": cslnb.__version__,
+            "torch": torch.__version__,
+            "python": platform.python_version(),
+        },
+        "hardware": describe_hardware(device),
+        "precision": precision.label,
+        "wall_time_s": round(elapsed, 2),
+        "images_per_s": round(sum(data.class_counts) * len(history) / max(elapsed, 1e-9), 1),
+    }
+    if traces:
+        record["loss_trace"] = traces
+    return _round_floats(record)
+
+
+def _round_floats(value: Any, digits: int = 6) -> Any:
+    """Round floats for compact records; NaN becomes None (JSON has no NaN)."""
+    if isinstance(value, float):
+        return None if math.isnan(value) else round(value, digits)
+    if isinstance(value, dict):
+        return {k: _round_floats(v, digits) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_round_floats(v, digits) for v in value]
+    return value

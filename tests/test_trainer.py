@@ -1,0 +1,153 @@
+"""The trainer under the ``ci`` profile (synthetic data, CPU, seconds per run)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from cslnb.records import read_record
+from cslnb.train import trainer
+from cslnb.train.config import RunConfig
+from cslnb.train.trainer import TrainingDivergedError, TrainOptions, checkpoint_path, train
+
+TIMING_KEYS = ("wall_time_s", "images_per_s")
+
+
+def options(tmp_path: Path, **kwargs) -> TrainOptions:
+    return TrainOptions(
+        results_root=tmp_path / "results",
+        checkpoint_root=tmp_path / "runs",
+        device="cpu",
+        progress=False,
+        **kwargs,
+    )
+
+
+def without_timings(record: dict) -> dict:
+    return {k: v for k, v in record.items() if k not in TIMING_KEYS}
+
+
+def config(loss: str = "ce", **kwargs) -> RunConfig:
+    return RunConfig(dataset="synthetic", loss=loss, ratio=10, profile="ci", **kwargs)
+
+
+def test_run_writes_a_complete_record(tmp_path):
+    record = train(config("ce"), options(tmp_path))
+    path = tmp_path / "results" / "ci" / "synthetic" / "synthetic-exp10-ce-seed0.json"
+    assert read_record(path) == json.loads(path.read_text())
+    assert record["profile"]["name"] == "ci"
+    assert record["dataset"]["source"] == "synthetic"
+    assert [e["epoch"] for e in record["epochs"]] == [1, 2, 3, 4]
+    assert len(record["final"]["per_class_accuracy"]) == 10
+    assert record["final"]["epoch"] == 4
+    assert record["final"]["accuracy"] == record["epochs"][-1]["test_accuracy"]
+    assert "optimistic" in record["best"]["note"]
+    assert record["versions"]["torch"] == torch.__version__
+    # the synthetic classes are learnable: far above the 10% of chance after 4 short epochs
+    assert record["final"]["accuracy"] > 30
+    assert not checkpoint_path(config("ce"), options(tmp_path)).parent.exists()
+
+
+def test_existing_record_is_not_retrained(tmp_path, monkeypatch):
+    first = train(config("ce"), options(tmp_path))
+    monkeypatch.setattr(trainer, "_train", lambda *a, **k: pytest.fail("retrained"))
+    assert train(config("ce"), options(tmp_path)) == first
+
+
+def test_same_seed_gives_identical_records(tmp_path):
+    a = train(config("ldam-drw"), options(tmp_path / "a"))
+    b = train(config("ldam-drw"), options(tmp_path / "b"))
+    assert without_timings(a) == without_timings(b)
+    c = train(config("ldam-drw", seed=1), options(tmp_path / "c"))
+    assert c["epochs"][0]["train_loss"] != a["epochs"][0]["train_loss"]
+
+
+@pytest.mark.parametrize("loss", ["csl", "equalization", "ldam-drw"])
+def test_resume_equals_uninterrupted(tmp_path, loss):
+    whole = train(config(loss), options(tmp_path / "whole"))
+    sliced_options = options(tmp_path / "sliced", stop_after_epochs=1)
+    for _ in range(3):
+        assert train(config(loss), sliced_options) is None
+        assert not (tmp_path / "sliced" / "results").exists()
+    resumed = train(config(loss), options(tmp_path / "sliced"))
+    assert without_timings(resumed) == without_timings(whole)
+
+
+def test_crash_leaves_no_record_and_resume_is_exact(tmp_path, monkeypatch):
+    whole = train(config("csl"), options(tmp_path / "whole"))
+    real_epoch = trainer._train_epoch
+    calls = {"n": 0}
+
+    def crash_in_third_epoch(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real_epoch(*args, **kwargs)
+
+    monkeypatch.setattr(trainer, "_train_epoch", crash_in_third_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        train(config("csl"), options(tmp_path / "crash"))
+    assert not list((tmp_path / "crash").rglob("*.json"))
+    ckpt = checkpoint_path(config("csl"), options(tmp_path / "crash"))
+    assert torch.load(ckpt, weights_only=True)["epoch"] == 2
+    monkeypatch.setattr(trainer, "_train_epoch", real_epoch)
+    resumed = train(config("csl"), options(tmp_path / "crash"))
+    assert without_timings(resumed) == without_timings(whole)
+
+
+def test_schedule_switch_epochs_follow_the_profile(tmp_path):
+    record = train(config("ldam-drw"), options(tmp_path))
+    assert record["recipe"]["drw_epoch"] == 3  # 160 of 200 epochs -> 3 of 4
+    assert [e["lr"] for e in record["epochs"]] == pytest.approx([0.1, 0.1, 0.1, 0.001])
+    ib = train(config("ib"), options(tmp_path))
+    assert ib["recipe"]["ib_start_epoch"] == 2  # 100 of 200 epochs -> 2 of 4
+    assert [e["lr"] for e in ib["epochs"]] == pytest.approx([0.1, 0.1, 0.001, 1e-5])
+
+
+def test_csl_record_carries_per_class_traces(tmp_path):
+    record = train(config("csl"), options(tmp_path))
+    traces = record["loss_trace"]
+    assert [t["epoch"] for t in traces] == [1, 2, 3, 4]
+    for key in ("semantic_scale", "entropy", "gamma", "n_pred", "reinforcement"):
+        assert len(traces[-1][key]) == 10
+    assert sum(traces[0]["n_pred"]) == record["dataset"]["num_train"]
+
+
+def test_nan_loss_stops_with_a_clear_message(tmp_path, monkeypatch):
+    from cslnb.losses.ce import CrossEntropyLoss
+
+    monkeypatch.setattr(CrossEntropyLoss, "forward", lambda self, z, y, f=None: z.sum() * torch.nan)
+    with pytest.raises(TrainingDivergedError, match=r"ce loss became nan at epoch 1, batch 1"):
+        train(config("ce"), options(tmp_path))
+    assert not list(tmp_path.rglob("*.json"))
+
+
+def test_two_process_gloo_ddp_run_completes(tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "CSLNB_RESULTS_DIR": str(tmp_path / "results")}
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        "-m",
+        "cslnb",
+        "train",
+        "--dataset=synthetic",
+        "--ratio=10",
+        "--loss=ce",
+        "--profile=ci",
+        "--device=cpu",
+        "--no-progress",
+    ]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    record = read_record(
+        tmp_path / "results" / "ci" / "synthetic" / "synthetic-exp10-ce-seed0.json"
+    )
+    assert len(record["epochs"]) == 4
+    assert record["final"]["accuracy"] > 20
