@@ -26,6 +26,7 @@ from cslnb import paths
 from cslnb.data.longtail import long_tail_counts, select_long_tail_indices
 
 IMAGE_SUFFIXES = (".jpeg", ".jpg", ".png")
+TINY_IMAGENET_FOLDER = "tiny-imagenet-200"
 
 
 class _FileListDataset(Dataset):
@@ -56,7 +57,9 @@ class _FileListDataset(Dataset):
 
 def _require(path: Path, what: str) -> Path:
     if not path.exists():
-        raise FileNotFoundError(f"missing {what}: {path}")
+        raise FileNotFoundError(
+            f"missing {what}: {path} (pass root= / split_dir=, or set CSLNB_DATA_DIR)"
+        )
     return path
 
 
@@ -66,8 +69,11 @@ def _check_split(split: str, allowed: tuple[str, ...]) -> None:
 
 
 class TinyImageNetLT(_FileListDataset):
-    """Tiny-ImageNet-LT; ``root`` is the ``tiny-imagenet-200`` folder (default
-    ``$CSLNB_DATA_DIR/tiny-imagenet-200``), ``split`` is ``train`` or ``val``."""
+    """Tiny-ImageNet-LT; ``split`` is ``train`` or ``val``.
+
+    ``root`` is the ``tiny-imagenet-200`` folder or a folder holding it (default
+    ``$CSLNB_DATA_DIR``). ``class_counts`` is the long-tailed training profile for both splits.
+    """
 
     def __init__(
         self,
@@ -79,7 +85,9 @@ class TinyImageNetLT(_FileListDataset):
         seed: int = 0,
     ) -> None:
         _check_split(split, ("train", "val"))
-        root = Path(root) if root is not None else paths.data_dir() / "tiny-imagenet-200"
+        root = Path(root) if root is not None else paths.data_dir()
+        if (root / TINY_IMAGENET_FOLDER).is_dir():
+            root = root / TINY_IMAGENET_FOLDER
         wnids_file = _require(root / "wnids.txt", "Tiny-ImageNet class list wnids.txt")
         classes = sorted(
             line.strip() for line in wnids_file.read_text().splitlines() if line.strip()

@@ -29,8 +29,6 @@ def resize_images(images: torch.Tensor, size: int) -> torch.Tensor:
         .to(torch.uint8)
         for chunk in images.split(_RESIZE_CHUNK)
     ]
-    if not chunks:
-        return images.new_empty((0, images.shape[1], size, size))
     return torch.cat(chunks)
 
 
