@@ -45,6 +45,9 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--out", type=Path, default=None, help="results root ($CSLNB_RESULTS_DIR)")
     parser.add_argument("--device", default=None, help="cuda, cuda:1, mps or cpu (default: auto)")
+    parser.add_argument(
+        "--download", action="store_true", help="let torchvision download CIFAR (needs internet)"
+    )
     parser.add_argument("--force", action="store_true", help="retrain even if the record exists")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
@@ -107,6 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = TrainOptions(
         results_root=args.out,
         data_root=args.data_root,
+        download=args.download,
         device=args.device,
         progress=not args.no_progress,
         force=args.force,

@@ -69,9 +69,9 @@ PROFILES: dict[str, Profile] = {
     ),
     "quick": Profile(
         name="quick",
-        epochs=12,
+        epochs=24,
         batch_size=128,
-        eval_every=3,
+        eval_every=4,
         image_size=16,
         cifar_depth=8,
         test_per_class=200,

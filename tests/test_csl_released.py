@@ -9,69 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from cslnb.losses.csl import CSLLoss
-
-
-class NaiveReleasedCSL:
-    """Direct, slow transcription of the released behaviour (shared/reference/csl.md).
-
-    Keeps the never-cleared Python list of stored logit vectors per class and re-reads it on
-    every call; constants in Python floats (float64).
-    """
-
-    def __init__(self, num_classes: int) -> None:
-        self.num_classes = num_classes
-        self.store: list[list[torch.Tensor]] = [[] for _ in range(num_classes)]
-        self.prev_counts: list[int] | None = None
-
-    def __call__(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        c = self.num_classes
-        # 1. NaN -> 0, predictions.
-        z = logits.clone()
-        z[torch.isnan(z)] = 0.0
-        batch = z.shape[0]
-        preds = [int(v) for v in z.argmax(dim=1)]
-        ce = F.cross_entropy(z, labels)
-        # 2. Append the logit vectors to a never-cleared list per class.
-        for b in range(batch):
-            self.store[int(labels[b])].append(z[b].detach().clone())
-        # 3. Semantic scale from the whole stored history.
-        s = []
-        for i in range(c):
-            if self.store[i]:
-                norms = [math.sqrt(sum(float(x) ** 2 for x in v)) for v in self.store[i]]
-                s.append((sum(norms) / len(norms)) ** 2)
-            else:
-                s.append(0.0)
-        # 4. Count-based "entropy".
-        h = [0.0] * c
-        for b in range(batch):
-            h[preds[b]] += -(1.0 / batch) * math.log(1.0 / batch + 1e-6)
-        # 5. Gamma.
-        s_max = max(s)
-        gamma = [s[i] / (1e-6 + (s_max + 1e-6) * h[i]) for i in range(c)]
-        # 6. Counts and reinforcement.
-        counts = [preds.count(i) for i in range(c)]
-        if self.prev_counts is None:
-            r = [0.0] * c
-        else:
-            r = []
-            for i in range(c):
-                if counts[i] > self.prev_counts[i]:
-                    r.append(-2.0)
-                elif counts[i] < self.prev_counts[i]:
-                    r.append(2.0)
-                else:
-                    r.append(0.0)
-        # 7-8. Additional term over the raw logits of the batch.
-        extra = torch.zeros((), dtype=z.dtype)
-        for i in range(c):
-            term = (gamma[i] * counts[i] + r[i]) ** 2
-            e = torch.zeros(c, dtype=z.dtype)
-            e[i] = 1.0
-            denom = ((z - e) ** 2).sum() + 1e-6
-            extra = extra + term / denom
-        self.prev_counts = counts
-        return ce + extra / c
+from cslnb.losses.csl_released_naive import NaiveReleasedCSL
 
 
 def _buffer_layout(module: torch.nn.Module) -> dict[str, tuple[int, ...]]:

@@ -26,6 +26,7 @@ def build_in_memory_dataset(
     profile: Profile,
     root: str | Path | None = None,
     source: str = "auto",
+    download: bool = False,
 ) -> LongTailArrays:
     """``name`` ("cifar10", "cifar100" or "synthetic") long-tailed with ``ratio``, as ``profile``
     sizes it.
@@ -33,7 +34,8 @@ def build_in_memory_dataset(
     ``profile.data == "synthetic"`` (or ``name == "synthetic"``) gives :func:`make_synthetic_lt`
     with the class count of the named CIFAR (10 for "synthetic"). Otherwise CIFAR-LT from
     :func:`build_cifar_lt`, resized once to ``profile.image_size`` and with the test split cut to
-    the first ``profile.test_per_class`` images of each class.
+    the first ``profile.test_per_class`` images of each class. ``download=True`` lets
+    torchvision fetch CIFAR when no local copy is found (needs internet).
     """
     if name not in IN_MEMORY_DATASETS:
         raise ValueError(
@@ -50,7 +52,15 @@ def build_in_memory_dataset(
             seed=seed,
             imb_type=imb_type,
         )
-    data = build_cifar_lt(name, ratio=ratio, imb_type=imb_type, seed=seed, root=root, source=source)
+    data = build_cifar_lt(
+        name,
+        ratio=ratio,
+        imb_type=imb_type,
+        seed=seed,
+        root=root,
+        source=source,
+        download=download,
+    )
     test = take_per_class(data.test, profile.test_per_class)
     return replace(
         data,

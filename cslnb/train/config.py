@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Literal
 
 IN_MEMORY_DATASETS = ("cifar10", "cifar100", "synthetic")
@@ -66,3 +67,25 @@ class RunConfig:
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """How a run is carried out, as opposed to what it computes (:class:`RunConfig`)."""
+
+    results_root: Path | None = None
+    """Root of the run records (default ``cslnb.paths.results_dir()``)."""
+    checkpoint_root: Path | None = None
+    """Root of the per-run checkpoint folders (default ``<project>/runs``)."""
+    data_root: Path | None = None
+    download: bool = False
+    """Let torchvision download CIFAR when no local copy is found (needs internet)."""
+    device: str | None = None
+    progress: bool = True
+    force: bool = False
+    """Train even if the run's record exists (the record is replaced)."""
+    stop_after_epochs: int | None = None
+    """Train at most this many epochs in this call, then return with the checkpoint kept
+    (for time-limited sessions such as Colab); the next call resumes."""
+    keep_checkpoint: bool = False
+    """Keep the checkpoint folder after the record is written (default: delete it)."""

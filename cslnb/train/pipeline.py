@@ -26,7 +26,7 @@ from cslnb.data import (
     large_train_transform,
 )
 from cslnb.profiles import Profile
-from cslnb.train.config import RunConfig
+from cslnb.train.config import RunConfig, TrainOptions
 from cslnb.train.distributed import DistInfo
 
 Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
@@ -51,13 +51,13 @@ def build_pipeline(
     profile: Profile,
     device: torch.device,
     batch_size: int,
-    data_root: Path | None,
+    options: TrainOptions,
     dist_info: DistInfo,
 ) -> DataPipeline:
     """The pipeline for ``config.dataset`` under ``profile``."""
     if config.dataset in ("tiny-imagenet", "imagenet-lt"):
-        return _folder_pipeline(config, profile, device, batch_size, data_root, dist_info)
-    return _in_memory_pipeline(config, profile, device, batch_size, data_root, dist_info)
+        return _folder_pipeline(config, profile, device, batch_size, options.data_root, dist_info)
+    return _in_memory_pipeline(config, profile, device, batch_size, options, dist_info)
 
 
 def _in_memory_pipeline(
@@ -65,7 +65,7 @@ def _in_memory_pipeline(
     profile: Profile,
     device: torch.device,
     batch_size: int,
-    data_root: Path | None,
+    options: TrainOptions,
     dist_info: DistInfo,
 ) -> DataPipeline:
     data = build_in_memory_dataset(
@@ -74,8 +74,9 @@ def _in_memory_pipeline(
         imb_type=config.imb_type,
         seed=config.subset_seed,
         profile=profile,
-        root=data_root,
+        root=options.data_root,
         source=config.source,
+        download=options.download,
     )
     train_loader = GPULoader(
         data.train,

@@ -14,7 +14,6 @@ import math
 import platform
 import shutil
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,7 @@ from cslnb.profiles import Profile, get_profile
 from cslnb.records import SCHEMA_VERSION, record_path, write_json_atomic
 from cslnb.train import distributed
 from cslnb.train.checkpoint import load_checkpoint, restore_rng_state, rng_state, save_checkpoint
-from cslnb.train.config import FOLDER_DATASETS, RunConfig
+from cslnb.train.config import FOLDER_DATASETS, RunConfig, TrainOptions
 from cslnb.train.device import Precision, describe_hardware, pick_device, pick_precision
 from cslnb.train.metrics import group_accuracy, overall_accuracy, per_class_accuracy
 from cslnb.train.pipeline import DataPipeline, build_pipeline
@@ -41,26 +40,6 @@ from cslnb.train.recipes import Recipe, recipe_for
 
 class TrainingDivergedError(FloatingPointError):
     """The loss became NaN or infinite; the run stops, keeping its last good checkpoint."""
-
-
-@dataclass(frozen=True)
-class TrainOptions:
-    """How a run is carried out, as opposed to what it computes (:class:`RunConfig`)."""
-
-    results_root: Path | None = None
-    """Root of the run records (default ``cslnb.paths.results_dir()``)."""
-    checkpoint_root: Path | None = None
-    """Root of the per-run checkpoint folders (default ``<project>/runs``)."""
-    data_root: Path | None = None
-    device: str | None = None
-    progress: bool = True
-    force: bool = False
-    """Train even if the run's record exists (the record is replaced)."""
-    stop_after_epochs: int | None = None
-    """Train at most this many epochs in this call, then return with the checkpoint kept
-    (for time-limited sessions such as Colab); the next call resumes."""
-    keep_checkpoint: bool = False
-    """Keep the checkpoint folder after the record is written (default: delete it)."""
 
 
 def checkpoint_path(config: RunConfig, options: TrainOptions) -> Path:
@@ -117,7 +96,7 @@ def _train(
     batch_size = profile.batch_size if config.dataset not in FOLDER_DATASETS else recipe.batch_size
 
     torch.manual_seed(config.seed)
-    data = build_pipeline(config, profile, device, batch_size, options.data_root, dist_info)
+    data = build_pipeline(config, profile, device, batch_size, options, dist_info)
     groups = shot_groups(data.class_counts)
     loss_fn = build_loss(
         config.loss,

@@ -1,0 +1,201 @@
+"""Figures 1-2 of the paper from a CSL run's ``loss_trace``, and a clearer heat-map of our own.
+
+Figure 1 plots each class's semantic scale ``S_i`` and Figure 2 its weight ``gamma_i`` over the
+first 80 epochs of a CIFAR-100-LT (ratio 100) run, following class 91. :func:`plot_semantic_scale`
+and :func:`plot_gamma` draw every class faintly and a few highlighted;
+:func:`plot_trace_heatmap` shows any traced quantity as class x epoch, classes sorted by
+training count. All return :class:`matplotlib.figure.Figure` objects (no pyplot state), drawn
+under :func:`report_style`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.figure import Figure
+
+from cslnb.records import read_record
+from cslnb.report.runs import trace_matrix
+
+PAPER_EPOCHS_SHOWN = 80
+PAPER_CLASS = 91
+"""The CIFAR-100 class the paper follows in Figures 1-2."""
+TRACE_LABELS = {
+    "semantic_scale": "semantic scale $S_i$",
+    "entropy": "entropy $H_i$",
+    "gamma": r"class weight $\gamma_i$",
+    "n_pred": r"correct predictions $N_{pred,i}$",
+    "reinforcement": "reinforcement term",
+}
+DATASET_TITLES = {
+    "cifar10": "CIFAR-10-LT",
+    "cifar100": "CIFAR-100-LT",
+    "tiny-imagenet": "Tiny-ImageNet-LT",
+    "imagenet-lt": "ImageNet-LT",
+    "synthetic": "synthetic LT",
+}
+STYLE = {
+    "figure.figsize": (7.0, 4.2),
+    "figure.dpi": 100,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "legend.fontsize": 8,
+    "legend.frameon": False,
+    "image.cmap": "viridis",
+}
+FAINT = {"color": "0.6", "linewidth": 0.6, "alpha": 0.35}
+HIGHLIGHT_WIDTH = 2.0
+
+
+@contextmanager
+def report_style() -> Iterator[None]:
+    """The rcParams every report figure is drawn under (create and draw inside the block)."""
+    with mpl.rc_context(STYLE):
+        yield
+
+
+def _load(record: Mapping[str, Any] | str | Path) -> tuple[Mapping[str, Any], Path | None]:
+    """The record and its file (None for an in-memory record); files are validated on read."""
+    if isinstance(record, str | Path):
+        return read_record(Path(record)), Path(record)
+    return record, None
+
+
+def _title(record: Mapping[str, Any], what: str) -> str:
+    """``what`` plus the run's dataset, imbalance ratio and profile (and synthetic stand-in)."""
+    config = record.get("config", {})
+    dataset = config.get("dataset", "?")
+    name = DATASET_TITLES.get(dataset, dataset)
+    if record.get("dataset", {}).get("source") == "synthetic" and dataset != "synthetic":
+        name += " (synthetic stand-in)"
+    ratio = config.get("ratio")
+    ratio_text = f"ratio {ratio:g}" if isinstance(ratio, int | float) else "ratio ?"
+    profile = record.get("profile", {}).get("name", "?")
+    return f"{what}: {name}, {ratio_text}, profile {profile}"
+
+
+def _class_label(record: Mapping[str, Any], index: int) -> str:
+    info = record["dataset"]
+    names = info.get("class_names") or []
+    name = f" {names[index]}" if index < len(names) else ""
+    return f"class {index}{name} (n={info['class_counts'][index]})"
+
+
+def default_highlight(record: Mapping[str, Any]) -> tuple[int, ...]:
+    """Head, middle and tail class by training count; plus class 91 on CIFAR-100 (the paper's)."""
+    counts = np.asarray(record["dataset"]["class_counts"])
+    order = np.argsort(-counts, kind="stable")
+    chosen = {int(order[0]), int(order[len(order) // 2]), int(order[-1])}
+    if record.get("config", {}).get("dataset") == "cifar100" and len(counts) > PAPER_CLASS:
+        chosen.add(PAPER_CLASS)
+    return tuple(sorted(chosen))
+
+
+def plot_trace_lines(
+    record: Mapping[str, Any] | str | Path,
+    key: str,
+    highlight: Sequence[int] | None = None,
+    epochs: int = PAPER_EPOCHS_SHOWN,
+    what: str | None = None,
+) -> Figure:
+    """``loss_trace[*][key]`` per class over the first ``epochs`` epochs.
+
+    Every class is one faint line; the ``highlight`` classes (default
+    :func:`default_highlight`) are drawn again on top, in colour and labelled, so the axes hold
+    ``classes + len(highlight)`` lines. ``record`` is a record dict or a record file; a record
+    without a usable trace raises :class:`cslnb.records.RecordError` naming it.
+    """
+    record, source = _load(record)
+    epoch_numbers, values = trace_matrix(record, key, source)
+    n_classes = values.shape[1]
+    chosen = tuple(default_highlight(record) if highlight is None else highlight)
+    outside = [c for c in chosen if not 0 <= c < n_classes]
+    if outside:
+        raise ValueError(f"highlight classes {outside} outside 0..{n_classes - 1}")
+    shown = epoch_numbers <= epochs
+    x, y = epoch_numbers[shown], values[shown]
+    label = TRACE_LABELS.get(key, key)
+    with report_style():
+        fig = Figure(layout="constrained")
+        ax = fig.subplots()
+        for c in range(n_classes):
+            ax.plot(x, y[:, c], **FAINT)
+        for c in chosen:
+            ax.plot(x, y[:, c], linewidth=HIGHLIGHT_WIDTH, label=_class_label(record, c))
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.set_title(_title(record, what or f"{label} per class, first {epochs} epochs"))
+        if chosen:
+            ax.legend(loc="best")
+    return fig
+
+
+def plot_semantic_scale(
+    record: Mapping[str, Any] | str | Path,
+    highlight: Sequence[int] | None = None,
+    epochs: int = PAPER_EPOCHS_SHOWN,
+) -> Figure:
+    """Figure 1: each class's semantic scale ``S_i`` per epoch (see :func:`plot_trace_lines`)."""
+    return plot_trace_lines(
+        record, "semantic_scale", highlight, epochs, what="Figure 1, semantic scale $S_i$"
+    )
+
+
+def plot_gamma(
+    record: Mapping[str, Any] | str | Path,
+    highlight: Sequence[int] | None = None,
+    epochs: int = PAPER_EPOCHS_SHOWN,
+) -> Figure:
+    """Figure 2: each class's weight ``gamma_i`` per epoch (see :func:`plot_trace_lines`)."""
+    return plot_trace_lines(record, "gamma", highlight, epochs, what=r"Figure 2, $\gamma_i$")
+
+
+def plot_trace_heatmap(
+    record: Mapping[str, Any] | str | Path, key: str, epochs: int | None = None
+) -> Figure:
+    """``loss_trace[*][key]`` as a class x epoch heat-map, head classes on top, tail at bottom.
+
+    Classes are sorted by training count (descending, ties in label order); the y ticks name a
+    few of them with their counts. ``epochs`` limits the epochs shown (default: all).
+    """
+    record, source = _load(record)
+    epoch_numbers, values = trace_matrix(record, key, source)
+    if epochs is not None:
+        keep = epoch_numbers <= epochs
+        epoch_numbers, values = epoch_numbers[keep], values[keep]
+    counts = np.asarray(record["dataset"]["class_counts"])
+    order = np.argsort(-counts, kind="stable")
+    label = TRACE_LABELS.get(key, key)
+    with report_style():
+        fig = Figure(layout="constrained")
+        ax = fig.subplots()
+        image = ax.imshow(
+            values[:, order].T,
+            aspect="auto",
+            interpolation="nearest",
+            extent=(
+                epoch_numbers.min() - 0.5,
+                epoch_numbers.max() + 0.5,
+                len(order) - 0.5,
+                -0.5,
+            ),
+        )
+        ticks = np.unique(
+            np.linspace(0, len(order) - 1, num=min(len(order), 8)).round().astype(int)
+        )
+        ax.set_yticks(ticks, [_class_label(record, int(order[t])) for t in ticks])
+        ax.grid(False)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("class, by training count (head → tail)")
+        ax.set_title(_title(record, f"{label}, class × epoch"))
+        fig.colorbar(image, ax=ax, label=label)
+    return fig
