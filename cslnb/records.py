@@ -21,6 +21,26 @@ from cslnb.paths import results_dir
 SCHEMA_VERSION = 1
 REQUIRED_KEYS = ("schema_version", "run_id", "config", "profile", "dataset", "final", "epochs")
 REQUIRED_FINAL_KEYS = ("accuracy", "per_class_accuracy", "group_accuracy")
+RECORD_COLUMNS = (
+    "run_id",
+    "profile",
+    "dataset",
+    "ratio",
+    "imb_type",
+    "loss",
+    "loss_options",
+    "seed",
+    "accuracy",
+    "many",
+    "medium",
+    "few",
+    "per_class_accuracy",
+    "best_accuracy",
+    "best_epoch",
+    "source",
+    "wall_time_s",
+    "device",
+)
 
 
 class RecordError(ValueError):
@@ -110,14 +130,4 @@ def load_records(root: Path | None = None, profile: str | None = None) -> pd.Dat
     A malformed record raises :class:`RecordError` instead of being skipped silently.
     """
     rows = [record_row(read_record(path)) for path in iter_record_paths(root, profile)]
-    columns = list(record_row(_EMPTY_RECORD).keys())
-    return pd.DataFrame(rows, columns=columns)
-
-
-_EMPTY_RECORD: dict[str, Any] = {
-    "run_id": "",
-    "profile": {"name": ""},
-    "config": {"dataset": "", "ratio": 0, "imb_type": "", "loss": "", "seed": 0},
-    "final": {"accuracy": 0.0, "per_class_accuracy": [], "group_accuracy": {}},
-    "dataset": {},
-}
+    return pd.DataFrame(rows, columns=list(RECORD_COLUMNS))

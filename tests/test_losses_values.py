@@ -176,7 +176,7 @@ def test_ib_is_ce_before_start_then_influence_weighted():
     z = torch.tensor([[2.0, 0.0], [0.0, 1.0]], requires_grad=True)
     y = torch.tensor([0, 1])
     h = torch.tensor([[1.0, -2.0, 3.0], [0.5, 0.5, 0.0]])
-    loss = build_loss("ib", counts, ib_start_epoch=100)
+    loss = build_loss("ib", counts, ib_start_epoch=100, detach_influence=True)
     assert loss.needs_features
     ces = [ce_by_hand([2.0, 0.0], 0), ce_by_hand([0.0, 1.0], 1)]
     loss.start_epoch(99)
@@ -210,11 +210,16 @@ def test_ib_focal_and_undetached_variant():
     ib = 1000 / (2 * (1 - softmax_by_hand([2.0, 0.0])[0]) * 2 + 0.001)
     expected = (1 - math.exp(-ce)) * ce * ib
     assert float(loss(z, y, h)) == pytest.approx(expected, rel=1e-5)
-    attached = InfluenceBalancedLoss(counts, ib_start_epoch=0, detach_influence=False)
+    attached = InfluenceBalancedLoss(counts, ib_start_epoch=0)  # the reference's default
     attached.start_epoch(0)
     h = h.clone().requires_grad_(True)
     attached(z, y, h).backward()
     assert float(h.grad.abs().sum()) > 0
+    detached = InfluenceBalancedLoss(counts, ib_start_epoch=0, detach_influence=True)
+    detached.start_epoch(0)
+    h2 = h.detach().clone().requires_grad_(True)
+    detached(z.clone().requires_grad_(True), y, h2).backward()
+    assert h2.grad is None or float(h2.grad.abs().sum()) == 0
 
 
 def test_balanced_softmax_and_logit_adjustment():

@@ -165,6 +165,7 @@ def _summary(
     rows = {
         label: {
             "step_median_s": step[label],
+            "step_times_s": step_times[label],
             "step_ratio": step[label] / ce_step,
             "loss_only_us": per_call[label] * 1e6,
             "loss_only_ratio": per_call[label] / ce_call,

@@ -7,10 +7,10 @@ Per sample, with ``h`` the pooled penultimate features:
 (γ = 0: IB and IB + CB; γ = 1: IB + Focal). Before ``ib_start_epoch`` (0-indexed, 100 in the
 paper) the loss is plain, unweighted CE.
 
-Judgement call: the influence factor ``ib`` is computed from detached ``g`` and ``h``
-(``detach_influence=True``), so it acts as a per-sample weight, as the paper describes it;
-``detach_influence=False`` lets the gradient flow through ``ib`` too (the reference code does
-not detach).
+Gradient of the influence factor: by default (``detach_influence=False``) it flows through
+``ib`` too, as in the reference code, which does not detach ``g`` or ``h``;
+``detach_influence=True`` computes ``ib`` from detached ``g`` and ``h`` so that it acts as a pure
+per-sample weight, as the IB paper describes it.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class InfluenceBalancedLoss(WeightedLongTailLoss):
         ib_start_epoch: int = 100,
         alpha: float = 1000.0,
         gamma: float = 0.0,
-        detach_influence: bool = True,
+        detach_influence: bool = False,
     ) -> None:
         super().__init__(class_counts, weighting)
         if alpha <= 0 or gamma < 0 or ib_start_epoch < 0:

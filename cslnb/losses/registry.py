@@ -78,7 +78,7 @@ def _ib(
     schedule: _Schedule,
     *,
     alpha: float = 1000.0,
-    detach_influence: bool = True,
+    detach_influence: bool = False,
 ) -> LongTailLoss:
     weighting = ClassWeights(inverse_frequency_weights(counts))
     return InfluenceBalancedLoss(
@@ -92,7 +92,7 @@ def _ib_cb(
     *,
     alpha: float = 1000.0,
     beta: float = CB_BETA,
-    detach_influence: bool = True,
+    detach_influence: bool = False,
 ) -> LongTailLoss:
     weighting = ClassWeights(class_balanced_weights(counts, beta))
     return InfluenceBalancedLoss(
@@ -106,7 +106,7 @@ def _ib_focal(
     *,
     alpha: float = 1000.0,
     gamma: float = 1.0,
-    detach_influence: bool = True,
+    detach_influence: bool = False,
 ) -> LongTailLoss:
     weighting = ClassWeights(inverse_frequency_weights(counts))
     return InfluenceBalancedLoss(

@@ -17,7 +17,9 @@ from typing import Any
 
 import matplotlib as mpl
 import numpy as np
+from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from cslnb.records import read_record
 from cslnb.report.runs import trace_matrix
@@ -54,6 +56,8 @@ STYLE = {
 }
 FAINT = {"color": "0.6", "linewidth": 0.6, "alpha": 0.35}
 HIGHLIGHT_WIDTH = 2.0
+LOG_SPAN = 100.0
+"""The heat-map switches to a log colour scale when positive values span more than this factor."""
 
 
 @contextmanager
@@ -86,8 +90,17 @@ def _title(record: Mapping[str, Any], what: str) -> str:
 def _class_label(record: Mapping[str, Any], index: int) -> str:
     info = record["dataset"]
     names = info.get("class_names") or []
-    name = f" {names[index]}" if index < len(names) else ""
-    return f"class {index}{name} (n={info['class_counts'][index]})"
+    name = names[index] if index < len(names) else ""
+    shown = f" {name}" if name and name != f"class{index}" else ""
+    return f"class {index}{shown} (n={info['class_counts'][index]})"
+
+
+def _color_norm(values: np.ndarray) -> Normalize:
+    """A log norm for positive values spanning over :data:`LOG_SPAN`, else a linear one."""
+    finite = values[np.isfinite(values)]
+    if finite.size and finite.min() > 0 and finite.max() / finite.min() > LOG_SPAN:
+        return LogNorm(vmin=finite.min(), vmax=finite.max())
+    return Normalize()
 
 
 def default_highlight(record: Mapping[str, Any]) -> tuple[int, ...]:
@@ -131,6 +144,7 @@ def plot_trace_lines(
             ax.plot(x, y[:, c], **FAINT)
         for c in chosen:
             ax.plot(x, y[:, c], linewidth=HIGHLIGHT_WIDTH, label=_class_label(record, c))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.set_title(_title(record, what or f"{label} per class, first {epochs} epochs"))
@@ -165,16 +179,20 @@ def plot_trace_heatmap(
     """``loss_trace[*][key]`` as a class x epoch heat-map, head classes on top, tail at bottom.
 
     Classes are sorted by training count (descending, ties in label order); the y ticks name a
-    few of them with their counts. ``epochs`` limits the epochs shown (default: all).
+    few of them with their counts. Positive values spanning over :data:`LOG_SPAN` get a log
+    colour scale. ``epochs`` limits the epochs shown (default: all).
     """
     record, source = _load(record)
     epoch_numbers, values = trace_matrix(record, key, source)
     if epochs is not None:
         keep = epoch_numbers <= epochs
         epoch_numbers, values = epoch_numbers[keep], values[keep]
+    if not epoch_numbers.size:
+        raise ValueError(f"no traced epoch at or before epoch {epochs}")
     counts = np.asarray(record["dataset"]["class_counts"])
     order = np.argsort(-counts, kind="stable")
     label = TRACE_LABELS.get(key, key)
+    norm = _color_norm(values)
     with report_style():
         fig = Figure(layout="constrained")
         ax = fig.subplots()
@@ -182,6 +200,7 @@ def plot_trace_heatmap(
             values[:, order].T,
             aspect="auto",
             interpolation="nearest",
+            norm=norm,
             extent=(
                 epoch_numbers.min() - 0.5,
                 epoch_numbers.max() + 0.5,
@@ -190,12 +209,14 @@ def plot_trace_heatmap(
             ),
         )
         ticks = np.unique(
-            np.linspace(0, len(order) - 1, num=min(len(order), 8)).round().astype(int)
+            np.linspace(0, len(order) - 1, num=min(len(order), 10)).round().astype(int)
         )
         ax.set_yticks(ticks, [_class_label(record, int(order[t])) for t in ticks])
         ax.grid(False)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.set_ylabel("class, by training count (head → tail)")
         ax.set_title(_title(record, f"{label}, class × epoch"))
-        fig.colorbar(image, ax=ax, label=label)
+        scale = " (log scale)" if isinstance(norm, LogNorm) else ""
+        fig.colorbar(image, ax=ax, label=label + scale)
     return fig

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from cslnb.report.comparison import GROUPS, NOT_IN_CSLNB, OK
+from cslnb.report.comparison import GROUPED_DATASETS, GROUPS, NOT_IN_CSLNB, OK
 
 if TYPE_CHECKING:
     from pandas.io.formats.style import Styler
@@ -39,7 +39,8 @@ def format_comparison(comparison: pd.DataFrame, digits: int = 2) -> pd.DataFrame
     """The comparison as strings: ``ours`` reads ``mean ± std (n=seeds)``, missing is ``—``.
 
     Columns: dataset, ratio, method, [type,] [metric (Table 1),] paper, ours, ours − paper,
-    [many / medium / few (when any row has them),] status (with the command to run, if any).
+    [many / medium / few (filled on CIFAR-100, ImageNet-LT and Tiny-ImageNet rows),] status
+    (followed by the command to run, if any).
     """
     out = pd.DataFrame(
         {
@@ -55,9 +56,11 @@ def format_comparison(comparison: pd.DataFrame, digits: int = 2) -> pd.DataFrame
     out["paper"] = comparison["paper"].map(lambda v: _number(v, digits))
     out["ours"] = [_ours(row, digits) for _, row in comparison.iterrows()]
     out["ours − paper"] = comparison["difference"].map(lambda v: _number(v, digits, True))
-    if comparison[list(GROUPS)].notna().any().any():
+    grouped = comparison["dataset"].isin(GROUPED_DATASETS) & (comparison["metric"] == "avg")
+    if grouped.any():
         out["many / medium / few"] = [
-            " / ".join(_number(row[g], digits) for g in GROUPS) for _, row in comparison.iterrows()
+            " / ".join(_number(row[g], digits) for g in GROUPS) if has_groups else ""
+            for has_groups, (_, row) in zip(grouped, comparison.iterrows(), strict=True)
         ]
     out["status"] = [_status(row) for _, row in comparison.iterrows()]
     out.attrs["caption"] = comparison.attrs.get("caption", "")
