@@ -18,6 +18,7 @@ from pathlib import Path
 
 from cslnb.profiles import PROFILES, get_profile
 from cslnb.reproduce import TARGETS, target_runs
+from cslnb.train.checkpoint import RunInProgressError
 from cslnb.train.config import DATASETS, RunConfig
 
 
@@ -152,7 +153,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"(many {_fmt(groups.get('many'))}, medium {_fmt(groups.get('medium'))}, "
                     f"few {_fmt(groups.get('few'))}; profile {profile})"
                 )
-    except (ValueError, TypeError, FileNotFoundError, FloatingPointError) as error:
+    except (
+        ValueError,
+        TypeError,
+        FileNotFoundError,
+        FloatingPointError,
+        RunInProgressError,
+    ) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -63,8 +63,10 @@ def test_unknown_rows_and_tables_raise() -> None:
 
 
 def test_missing_file_or_column_is_named(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="table2.csv"):
+    with pytest.raises(FileNotFoundError, match=r"table2\.csv"):
         load_paper_table(2, root=tmp_path)
-    (tmp_path / "table2.csv").write_text("method,dataset,ratio,metric,value\nCE,cifar10,100,avg,1\n")
+    (tmp_path / "table2.csv").write_text(
+        "method,dataset,ratio,metric,value\nCE,cifar10,100,avg,1\n"
+    )
     with pytest.raises(ValueError, match=r"table2\.csv.*loss"):
         load_paper_table(2, root=tmp_path)

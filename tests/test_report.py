@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import statistics
 from pathlib import Path
 from typing import Any
@@ -241,12 +242,12 @@ def test_malformed_record_files_are_named(results: Path, tmp_path: Path) -> None
     good = _record(results, "ce", 0)
     no_final = {key: value for key, value in good.items() if key != "final"}
     path = _write(tmp_path / "a", "no-final.json", no_final)
-    with pytest.raises(RecordError, match=rf"{path.name}.*final"):
+    with pytest.raises(RecordError, match=rf"{re.escape(path.name)}.*final"):
         comparison_from_results(1, root=tmp_path / "a")
     short = copy.deepcopy(good)
     short["final"]["per_class_accuracy"] = short["final"]["per_class_accuracy"][:-1]
     path = _write(tmp_path / "b", "short.json", short)
-    with pytest.raises(RecordError, match=rf"{path.name}.*per-class"):
+    with pytest.raises(RecordError, match=rf"{re.escape(path.name)}.*per-class"):
         comparison_from_results(1, root=tmp_path / "b", profile="ci")
 
 
@@ -264,7 +265,7 @@ def test_malformed_rows_and_traces_are_named(
     with pytest.raises(RecordError, match=r"run cifar10-exp50-csl-seed0: .*entry 1 lacks gamma"):
         plot_gamma(record)
     path = _write(tmp_path, "trace.json", record)
-    with pytest.raises(RecordError, match=rf"{path.name}: .*entry 1 lacks gamma"):
+    with pytest.raises(RecordError, match=rf"{re.escape(path.name)}: .*entry 1 lacks gamma"):
         plot_trace_heatmap(path, "gamma")
     no_trace = _record(results, "ce", 0)
     with pytest.raises(RecordError, match="no loss_trace"):

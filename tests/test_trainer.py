@@ -11,6 +11,7 @@ import torch
 
 from cslnb.records import read_record
 from cslnb.train import trainer
+from cslnb.train.checkpoint import RunInProgressError, exclusive_run_lock
 from cslnb.train.config import RunConfig
 from cslnb.train.trainer import TrainingDivergedError, TrainOptions, checkpoint_path, train
 
@@ -151,3 +152,11 @@ def test_two_process_gloo_ddp_run_completes(tmp_path):
     )
     assert len(record["epochs"]) == 4
     assert record["final"]["accuracy"] > 20
+
+
+def test_a_run_cannot_train_twice_at_once(tmp_path):
+    opts = options(tmp_path)
+    lock = checkpoint_path(config("ce"), opts).parent.with_name("synthetic-exp10-ce-seed0.lock")
+    with exclusive_run_lock(lock), pytest.raises(RunInProgressError, match="another process"):
+        train(config("ce"), opts)
+    assert train(config("ce"), opts)["final"]["epoch"] == 4

@@ -7,12 +7,23 @@ resumed from it continues exactly as if it had never stopped.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import torch
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows has no fcntl; runs are then not locked
+    fcntl = None
+
+
+class RunInProgressError(RuntimeError):
+    """Another process is training the same run right now."""
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
@@ -46,3 +57,22 @@ def restore_rng_state(state: dict[str, Any]) -> None:
     torch.set_rng_state(state["cpu"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
+
+
+@contextlib.contextmanager
+def exclusive_run_lock(path: Path) -> Iterator[None]:
+    """Hold an advisory lock on ``path`` while a run trains; fail at once if it is held.
+
+    Two processes training the same run would overwrite each other's checkpoints. The operating
+    system releases the lock when its process dies, so a killed run never blocks its resume.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        if fcntl is not None:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise RunInProgressError(
+                    f"another process is training this run (lock {path}); wait for it to finish"
+                ) from None
+        yield

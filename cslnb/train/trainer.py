@@ -28,9 +28,15 @@ from cslnb.losses import LongTailLoss, build_loss
 from cslnb.models import build_model
 from cslnb.paths import project_root
 from cslnb.profiles import Profile, get_profile
-from cslnb.records import SCHEMA_VERSION, record_path, write_json_atomic
+from cslnb.records import SCHEMA_VERSION, read_record, record_path, write_json_atomic
 from cslnb.train import distributed
-from cslnb.train.checkpoint import load_checkpoint, restore_rng_state, rng_state, save_checkpoint
+from cslnb.train.checkpoint import (
+    exclusive_run_lock,
+    load_checkpoint,
+    restore_rng_state,
+    rng_state,
+    save_checkpoint,
+)
 from cslnb.train.config import FOLDER_DATASETS, RunConfig, TrainOptions
 from cslnb.train.device import Precision, describe_hardware, pick_device, pick_precision
 from cslnb.train.metrics import group_accuracy, overall_accuracy, per_class_accuracy
@@ -70,13 +76,18 @@ def train(config: RunConfig, options: TrainOptions | None = None) -> dict[str, A
     profile = get_profile(config.profile)
     out_path = record_path(profile.name, config.dataset, config.run_id, options.results_root)
     if out_path.exists() and not options.force:
-        from cslnb.records import read_record
-
         return read_record(out_path)
 
     dist_info = distributed.setup()
+    ckpt = checkpoint_path(config, options)
+    lock = (
+        exclusive_run_lock(ckpt.parent.with_name(f"{config.run_id}.lock"))
+        if dist_info.is_main
+        else contextlib.nullcontext()
+    )
     try:
-        return _train(config, options, profile, out_path, dist_info)
+        with lock:
+            return _train(config, options, profile, out_path, dist_info)
     finally:
         distributed.teardown(dist_info)
 

@@ -1,0 +1,102 @@
+"""Static checks of the committed book chapters: clean metadata, in-order outputs, no errors.
+
+Executing the chapters is a separate step (``pytest --nbval-lax book/*.ipynb``); these checks only
+read the ``.ipynb`` files, so they run in well under a second.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+BOOK = Path(__file__).resolve().parents[1] / "book"
+NOTEBOOKS = sorted(BOOK.glob("[0-9][0-9]_*.ipynb"))
+ALLOWED_NOTEBOOK_METADATA = {"kernelspec", "language_info"}
+ALLOWED_CELL_METADATA = {"tags"}
+
+
+def _load(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def _code_cells(nb: dict) -> list[dict]:
+    return [cell for cell in nb["cells"] if cell["cell_type"] == "code"]
+
+
+def _source(cell: dict) -> str:
+    source = cell["source"]
+    return source if isinstance(source, str) else "".join(source)
+
+
+def test_notebooks_found() -> None:
+    assert NOTEBOOKS, f"no chapter notebooks found in {BOOK}"
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def notebook(request: pytest.FixtureRequest) -> tuple[str, dict]:
+    return request.param.name, _load(request.param)
+
+
+def test_no_error_outputs(notebook: tuple[str, dict]) -> None:
+    name, nb = notebook
+    for i, cell in enumerate(_code_cells(nb), start=1):
+        for output in cell.get("outputs", []):
+            assert output["output_type"] != "error", f"{name}: code cell {i} has an error output"
+            if output["output_type"] == "stream":
+                assert output["name"] != "stderr" or "Traceback" not in "".join(output["text"]), (
+                    f"{name}: code cell {i} printed a traceback"
+                )
+
+
+def test_clean_metadata(notebook: tuple[str, dict]) -> None:
+    name, nb = notebook
+    extra = set(nb["metadata"]) - ALLOWED_NOTEBOOK_METADATA
+    assert not extra, f"{name}: stray notebook metadata {sorted(extra)}"
+    for i, cell in enumerate(nb["cells"]):
+        extra = set(cell.get("metadata", {})) - ALLOWED_CELL_METADATA
+        assert not extra, f"{name}: cell {i} has stray metadata {sorted(extra)}"
+
+
+def test_no_widget_outputs(notebook: tuple[str, dict]) -> None:
+    name, nb = notebook
+    for i, cell in enumerate(_code_cells(nb), start=1):
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            assert "application/vnd.jupyter.widget-view+json" not in data, (
+                f"{name}: code cell {i} has a widget output (use progress=False)"
+            )
+
+
+def test_executed_in_order(notebook: tuple[str, dict]) -> None:
+    name, nb = notebook
+    counts = [cell.get("execution_count") for cell in _code_cells(nb)]
+    assert counts == list(range(1, len(counts) + 1)), (
+        f"{name}: execution counts {counts} are not 1..{len(counts)} (run top to bottom)"
+    )
+
+
+def test_has_outputs(notebook: tuple[str, dict]) -> None:
+    name, nb = notebook
+    assert any(cell.get("outputs") for cell in _code_cells(nb)), f"{name}: no outputs committed"
+
+
+def test_colab_install_cell_first(notebook: tuple[str, dict]) -> None:
+    name, nb = notebook
+    first = _source(_code_cells(nb)[0])
+    assert '"google.colab" in sys.modules' in first and "pip install" in first, (
+        f"{name}: the first code cell must install cslnb on Colab only"
+    )
+    first_markdown = next(c for c in nb["cells"] if c["cell_type"] == "markdown")
+    assert "colab.research.google.com" in _source(first_markdown), (
+        f"{name}: the first markdown cell needs an 'Open in Colab' badge"
+    )
+
+
+def test_profile_cell(notebook: tuple[str, dict]) -> None:
+    name, nb = notebook
+    sources = [_source(cell) for cell in _code_cells(nb)]
+    assert any("show_profile(" in s or "CSLNB_PROFILE" in s for s in sources[:3]), (
+        f"{name}: one of the first code cells must show the profile (cslnb.book.show_profile)"
+    )
