@@ -38,7 +38,18 @@ TABLE_CELLS: dict[str, tuple[tuple[str, float, tuple[str, ...]], ...]] = {
     "table4": (("tiny-imagenet", 100, ("ce", "focal", "ldam", "csl")),),
     "figures": (("cifar100", 100, ("csl",)), ("cifar10", 100, ("csl",))),
 }
-TARGETS = tuple(TABLE_CELLS)
+CSL_ABLATIONS: tuple[dict[str, object], ...] = (
+    {"reading": "released"},
+    {"use_gamma": False},
+    {"use_npred": False},
+    {"use_reinforcement": False},
+    {"use_denominator": False},
+    {"npred": "epoch"},
+)
+"""CSL variants of the ablation chapter: the released reading, and the paper reading with one
+term switched off (or N_pred counted per epoch); the default CSL run is the reference."""
+ABLATION_CELLS = (("cifar10", 100), ("cifar100", 100))
+TARGETS = (*TABLE_CELLS, "ablations")
 
 
 def target_runs(
@@ -49,8 +60,24 @@ def target_runs(
     losses: Sequence[str] | None = None,
 ) -> list[RunConfig]:
     """The runs of ``target`` (optionally only some datasets / losses), seeds innermost-last."""
-    if target not in TABLE_CELLS:
+    if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; choose one of: {', '.join(TARGETS)}")
+    if target == "ablations":
+        return [
+            RunConfig(
+                dataset=dataset,
+                loss="csl",
+                ratio=ratio,
+                seed=seed,
+                profile=profile,
+                loss_options=options,
+            )
+            for seed in seeds
+            for dataset, ratio in ABLATION_CELLS
+            if not datasets or dataset in datasets
+            for options in CSL_ABLATIONS
+            if not losses or "csl" in losses
+        ]
     runs = []
     for seed in seeds:
         for dataset, ratio, cell_losses in TABLE_CELLS[target]:

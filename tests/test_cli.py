@@ -65,3 +65,17 @@ def test_target_runs_cover_the_paper_tables():
     assert [r.run_id for r in only_c10] == ["cifar10-exp100-ce-seed0", "cifar10-exp50-ce-seed0"]
     with pytest.raises(ValueError, match="unknown target"):
         target_runs("table5", "quick")
+
+
+def test_ablation_target_switches_one_csl_term_at_a_time():
+    runs = target_runs("ablations", "quick", datasets=["cifar10"])
+    assert [r.loss_options for r in runs] == [
+        {"reading": "released"},
+        {"use_gamma": False},
+        {"use_npred": False},
+        {"use_reinforcement": False},
+        {"use_denominator": False},
+        {"npred": "epoch"},
+    ]
+    assert {(r.dataset, r.ratio, r.loss) for r in runs} == {("cifar10", 100, "csl")}
+    assert len({r.run_id for r in runs}) == 6
