@@ -12,7 +12,7 @@ ImageNet-LT recipes are the CSL paper's Section 4.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Literal
 
 
@@ -52,17 +52,11 @@ class Recipe:
         def scale(epoch: int) -> int:
             return scale_epoch(epoch, self.epochs, epochs)
 
-        return Recipe(
-            name=self.name,
+        return replace(
+            self,
             epochs=epochs,
-            lr=self.lr,
-            momentum=self.momentum,
-            weight_decay=self.weight_decay,
-            batch_size=self.batch_size,
             warmup_epochs=scale(self.warmup_epochs),
-            schedule=self.schedule,
             milestones=tuple(scale(m) for m in self.milestones),
-            decay=self.decay,
             drw_epoch=scale(self.drw_epoch),
             ib_start_epoch=scale(self.ib_start_epoch),
         )
@@ -100,17 +94,7 @@ CIFAR = Recipe(
 )
 """LDAM-DRW / CSL paper CIFAR recipe: 0.1 -> 1e-3 after epoch 160 -> 1e-5 after 180."""
 
-CIFAR_IB = Recipe(
-    name="cifar-ib",
-    epochs=200,
-    lr=0.1,
-    momentum=0.9,
-    weight_decay=2e-4,
-    batch_size=128,
-    warmup_epochs=5,
-    schedule="step",
-    milestones=(100, 160, 180),
-)
+CIFAR_IB = replace(CIFAR, name="cifar-ib", milestones=(100, 160, 180))
 """IB-Loss CIFAR recipe: 0.1 until epoch 100, then 1e-3, 1e-5 after 160, 1e-7 after 180."""
 
 TINY_IMAGENET = Recipe(
@@ -126,16 +110,7 @@ TINY_IMAGENET = Recipe(
 """CSL paper Sec. 4: ResNet-18, 224 px, batch 128, lr 0.05 cosine, wd 5e-4 (epochs not stated:
 200 as for ImageNet-LT)."""
 
-IMAGENET_LT = Recipe(
-    name="imagenet-lt",
-    epochs=200,
-    lr=0.01,
-    momentum=0.9,
-    weight_decay=5e-4,
-    batch_size=256,
-    warmup_epochs=0,
-    schedule="cosine",
-)
+IMAGENET_LT = replace(TINY_IMAGENET, name="imagenet-lt", lr=0.01, batch_size=256)
 """CSL paper Sec. 4 and Table 3: ResNet-50, batch 256, lr 0.01 cosine, wd 5e-4, 200 epochs."""
 
 RECIPES: dict[str, Recipe] = {r.name: r for r in (CIFAR, CIFAR_IB, TINY_IMAGENET, IMAGENET_LT)}
