@@ -20,12 +20,14 @@ from cslnb.report import (
     format_comparison,
     style_comparison,
 )
+from cslnb.report.ablations import ablation_table, options_key, variant_label
 from cslnb.report.figures import (
     default_highlight,
     plot_gamma,
     plot_semantic_scale,
     plot_trace_heatmap,
 )
+from cslnb.reproduce import CSL_ABLATIONS
 from cslnb.train.config import RunConfig
 from cslnb.train.trainer import TrainOptions, train
 
@@ -270,3 +272,29 @@ def test_malformed_rows_and_traces_are_named(
     no_trace = _record(results, "ce", 0)
     with pytest.raises(RecordError, match="no loss_trace"):
         plot_semantic_scale(no_trace)
+
+
+def test_ablation_table_matches_variants_by_options(records: pd.DataFrame) -> None:
+    csl = records[records["loss"] == "csl"]
+    released = csl.assign(loss_options=options_key({"reading": "released"}), accuracy=1.5)
+    released2 = released.assign(seed=1, accuracy=3.5)
+    other_profile = csl.assign(profile="quick", loss_options=options_key({"use_gamma": False}))
+    table = ablation_table(
+        pd.concat([records, released, released2, other_profile], ignore_index=True),
+        "ci",
+        ratio=50,
+    )
+    assert list(table["variant"])[:2] == ["CSL (paper reading, all terms)", "released reading"]
+    assert len(table) == 1 + len(CSL_ABLATIONS)
+    reference = float(csl["accuracy"].iloc[0])
+    first, second = table.iloc[0], table.iloc[1]
+    assert (first["n_seeds"], first["mean"], first["status"]) == (1, reference, "ok")
+    assert (second["n_seeds"], second["seeds"], second["mean"]) == (2, "0 1", 2.5)
+    assert second["std"] == pytest.approx(statistics.stdev([1.5, 3.5]))
+    assert second["difference"] == pytest.approx(2.5 - reference)
+    no_gamma = table[table["options"] == options_key({"use_gamma": False})].iloc[0]
+    assert no_gamma["status"] == "not run yet" and no_gamma["n_seeds"] == 0
+    assert no_gamma["command"] == (
+        "python -m cslnb reproduce ablations --profile ci --datasets cifar10"
+    )
+    assert variant_label({"use_reinforcement": False}) == "no reinforcement (r_i = 0)"
