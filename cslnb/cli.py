@@ -87,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--seeds", type=int, nargs="+", default=[0])
     reproduce.add_argument("--datasets", nargs="+", default=None, help="only these datasets")
     reproduce.add_argument("--losses", nargs="+", default=None, help="only these losses")
+    reproduce.add_argument(
+        "--ratios", type=float, nargs="+", default=None, help="only these imbalance ratios"
+    )
     reproduce.add_argument("--list", action="store_true", help="print the runs, train nothing")
     _add_common(reproduce)
 
@@ -137,7 +140,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
             ]
         else:
-            configs = target_runs(args.target, profile, args.seeds, args.datasets, args.losses)
+            configs = target_runs(
+                args.target, profile, args.seeds, args.datasets, args.losses, args.ratios
+            )
             if args.list:
                 for config in configs:
                     print(config.run_id)

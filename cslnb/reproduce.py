@@ -58,8 +58,9 @@ def target_runs(
     seeds: Sequence[int] = (0,),
     datasets: Sequence[str] | None = None,
     losses: Sequence[str] | None = None,
+    ratios: Sequence[float] | None = None,
 ) -> list[RunConfig]:
-    """The runs of ``target`` (optionally only some datasets / losses), seeds innermost-last."""
+    """The runs of ``target``, optionally only some datasets / losses / imbalance ratios."""
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; choose one of: {', '.join(TARGETS)}")
     if target == "ablations":
@@ -74,14 +75,14 @@ def target_runs(
             )
             for seed in seeds
             for dataset, ratio in ABLATION_CELLS
-            if not datasets or dataset in datasets
+            if (not datasets or dataset in datasets) and (not ratios or ratio in ratios)
             for options in CSL_ABLATIONS
             if not losses or "csl" in losses
         ]
     runs = []
     for seed in seeds:
         for dataset, ratio, cell_losses in TABLE_CELLS[target]:
-            if datasets and dataset not in datasets:
+            if (datasets and dataset not in datasets) or (ratios and ratio not in ratios):
                 continue
             for loss in cell_losses:
                 if losses and loss not in losses:

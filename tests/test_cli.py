@@ -63,6 +63,8 @@ def test_target_runs_cover_the_paper_tables():
     }
     only_c10 = target_runs("table2", "quick", datasets=["cifar10"], losses=["ce"])
     assert [r.run_id for r in only_c10] == ["cifar10-exp100-ce-seed0", "cifar10-exp50-ce-seed0"]
+    only_50 = target_runs("table2", "quick", datasets=["cifar10"], losses=["ce"], ratios=[50])
+    assert [r.run_id for r in only_50] == ["cifar10-exp50-ce-seed0"]
     with pytest.raises(ValueError, match="unknown target"):
         target_runs("table5", "quick")
 

@@ -90,12 +90,14 @@ def test_missing_cells_name_their_command(records: pd.DataFrame) -> None:
     assert (csl["method"], csl["paper"], csl["n_seeds"]) == ("CSL.Ours", 87.64, 1)
     assert csl["status"] == "missing seed(s) 1"
     assert csl["command"] == (
-        "python -m cslnb reproduce table1 --profile ci --seeds 1 --datasets cifar10 --losses csl"
+        "python -m cslnb reproduce table1 --profile ci --seeds 1 --datasets cifar10 --ratios 50 "
+        "--losses csl"
     )
     ldam = _row(table, loss="ldam", metric="avg")
     assert ldam["status"] == "not run yet" and ldam["n_seeds"] == 0
     assert ldam["command"] == (
-        "python -m cslnb reproduce table1 --profile ci --seeds 0 1 --datasets cifar10 --losses ldam"
+        "python -m cslnb reproduce table1 --profile ci --seeds 0 1 --datasets cifar10 --ratios 50 "
+        "--losses ldam"
     )
     extra = _row(table, loss="balanced-softmax", metric="avg")
     assert pd.isna(extra["paper"]) and extra["method"] == "balanced-softmax"
@@ -109,7 +111,7 @@ def test_table2_and_table3_cells(records: pd.DataFrame) -> None:
     assert ssp["status"] == "not in cslnb" and ssp["command"] == ""
     drw = _row(table2, loss="ldam-drw", dataset="cifar100", ratio=200.0)
     assert pd.isna(drw["paper"]) and drw["status"] == "not run yet"
-    assert drw["command"].endswith("--seeds 0 --datasets cifar100 --losses ldam-drw")
+    assert drw["command"].endswith("--seeds 0 --datasets cifar100 --ratios 200 --losses ldam-drw")
     table3 = comparison_table(records, 3)
     esql = _row(table3, method="ESQL")
     assert (esql["loss"], esql["type"], esql["paper"]) == ("equalization", "CSL", 48.0)

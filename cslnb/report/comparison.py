@@ -42,13 +42,13 @@ OK = "ok"
 
 
 def reproduce_command(
-    table: int, profile: str, seeds: Sequence[int], dataset: str, loss: str
+    table: int, profile: str, seeds: Sequence[int], dataset: str, loss: str, ratio: float
 ) -> str:
     """The ``python -m cslnb reproduce`` line that trains one cell's missing runs."""
     seed_list = " ".join(str(seed) for seed in seeds)
     return (
         f"python -m cslnb reproduce table{table} --profile {profile} --seeds {seed_list} "
-        f"--datasets {dataset} --losses {loss}"
+        f"--datasets {dataset} --ratios {ratio:g} --losses {loss}"
     )
 
 
@@ -130,10 +130,10 @@ def comparison_table(
                 status, command = NOT_IN_CSLNB, ""
             elif not cell_seeds:
                 status = NOT_RUN
-                command = reproduce_command(table, profile, target_seeds, dataset, loss)
+                command = reproduce_command(table, profile, target_seeds, dataset, loss, ratio)
             elif missing:
                 status = f"missing seed(s) {' '.join(map(str, missing))}"
-                command = reproduce_command(table, profile, missing, dataset, loss)
+                command = reproduce_command(table, profile, missing, dataset, loss, ratio)
             else:
                 status, command = OK, ""
             groups = _group_means(cell)
