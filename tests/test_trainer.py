@@ -160,3 +160,23 @@ def test_a_run_cannot_train_twice_at_once(tmp_path):
     with exclusive_run_lock(lock), pytest.raises(RunInProgressError, match="another process"):
         train(config("ce"), opts)
     assert train(config("ce"), opts)["final"]["epoch"] == 4
+
+
+def test_tiny_imagenet_lt_trains_end_to_end_on_a_fake_tree(tmp_path, write_image):
+    root = tmp_path / "tiny-imagenet-200"
+    wnids = ["n01", "n02"]
+    (root / "val" / "images").mkdir(parents=True)
+    (root / "wnids.txt").write_text("\n".join(wnids))
+    lines = []
+    for c, wnid in enumerate(wnids):
+        for i in range(4):
+            write_image(root / "train" / wnid / "images" / f"{i}.JPEG", torch.full((8, 8, 3), c))
+        write_image(root / "val" / "images" / f"v{c}.JPEG", torch.full((8, 8, 3), c))
+        lines.append(f"v{c}.JPEG\t{wnid}\t0\t0\t7\t7")
+    (root / "val" / "val_annotations.txt").write_text("\n".join(lines))
+    run = RunConfig(dataset="tiny-imagenet", loss="csl", ratio=4, profile="ci")
+    record = train(run, options(tmp_path, data_root=tmp_path))
+    assert record["model"] == "resnet18"
+    assert record["dataset"]["class_counts"] == [4, 1]
+    assert record["dataset"]["num_test"] == 2
+    assert record["recipe"]["name"] == "tiny-imagenet" and len(record["epochs"]) == 1
