@@ -1,14 +1,12 @@
-"""Small helpers shared by the book's notebooks: Colab detection, the profile banner, plot style.
+"""Small helpers shared by the book's notebooks: the repository URL, profile banner, plot style.
 
 Every chapter starts with a cell that installs ``cslnb`` on Colab only. That cell cannot import
-this module (``cslnb`` is not installed yet when it runs), so it repeats the logic of
-:func:`colab_install_command` inline; the function exists so that the tests and the preface use
-the same command.
+this module (``cslnb`` is not installed yet when it runs), so it spells :data:`REPO_URL` out;
+``tests/test_notebooks.py`` checks that every chapter, its Colab badge and ``book/_config.yml``
+agree with it.
 """
 
 from __future__ import annotations
-
-import sys
 
 from cslnb.profiles import PROFILE_ENV_VAR, Profile, get_profile
 
@@ -23,16 +21,6 @@ PROFILE_SUMMARY = {
 
 SHOT_COLOURS = {"many": "#0072B2", "medium": "#E69F00", "few": "#D55E00"}
 """One colour per shot group, used by every plot that colours classes by group."""
-
-
-def in_colab() -> bool:
-    """True when running inside Google Colab."""
-    return "google.colab" in sys.modules
-
-
-def colab_install_command(repo_url: str = REPO_URL) -> str:
-    """The pip command the first cell of every chapter runs on Colab."""
-    return f'pip install -q "cslnb[book] @ git+{repo_url}"'
 
 
 def show_profile(name: str | None = None) -> Profile:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from cslnb.book import REPO_URL
+
 BOOK = Path(__file__).resolve().parents[1] / "book"
 NOTEBOOKS = sorted(BOOK.glob("[0-9][0-9]_*.ipynb"))
 ALLOWED_NOTEBOOK_METADATA = {"kernelspec", "language_info"}
@@ -88,10 +90,18 @@ def test_colab_install_cell_first(notebook: tuple[str, dict]) -> None:
     assert '"google.colab" in sys.modules' in first and "pip install" in first, (
         f"{name}: the first code cell must install cslnb on Colab only"
     )
+    assert f'REPO_URL = "{REPO_URL}"' in first, f"{name}: install cell must use {REPO_URL}"
     first_markdown = next(c for c in nb["cells"] if c["cell_type"] == "markdown")
-    assert "colab.research.google.com" in _source(first_markdown), (
-        f"{name}: the first markdown cell needs an 'Open in Colab' badge"
+    repo_path = REPO_URL.removeprefix("https://github.com/")
+    badge = f"colab.research.google.com/github/{repo_path}/blob/main/book/{name}"
+    assert badge in _source(first_markdown), (
+        f"{name}: the first markdown cell needs an 'Open in Colab' badge linking {badge}"
     )
+
+
+def test_book_config_names_the_same_repository() -> None:
+    config = (BOOK / "_config.yml").read_text()
+    assert f"url: {REPO_URL}\n" in config
 
 
 def test_profile_cell(notebook: tuple[str, dict]) -> None:
