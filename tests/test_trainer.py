@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from cslnb.data import long_tail_counts
 from cslnb.records import read_record
 from cslnb.train import trainer
 from cslnb.train.checkpoint import RunInProgressError, exclusive_run_lock
@@ -140,7 +141,7 @@ def test_two_process_gloo_ddp_run_completes(tmp_path):
         "train",
         "--dataset=synthetic",
         "--ratio=10",
-        "--loss=ce",
+        "--loss=csl",
         "--profile=ci",
         "--device=cpu",
         "--no-progress",
@@ -148,10 +149,16 @@ def test_two_process_gloo_ddp_run_completes(tmp_path):
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     record = read_record(
-        tmp_path / "results" / "ci" / "synthetic" / "synthetic-exp10-ce-seed0.json"
+        tmp_path / "results" / "ci" / "synthetic" / "synthetic-exp10-csl-seed0.json"
     )
     assert len(record["epochs"]) == 4
     assert record["final"]["accuracy"] > 20
+    # CSL's statistics are summed over both ranks: every sample of the shared batches counts.
+    n = sum(long_tail_counts(200, 10, 10))
+    batches = -(-n // 64)
+    shared = batches - batches % 2
+    trained = n if shared == batches else shared * 64
+    assert sum(record["loss_trace"][0]["n_pred"]) == trained
 
 
 def test_a_run_cannot_train_twice_at_once(tmp_path):

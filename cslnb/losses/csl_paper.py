@@ -47,6 +47,7 @@ summed over the batch's samples); the reward k is compared between whole epochs.
 from __future__ import annotations
 
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
@@ -159,13 +160,26 @@ class PaperCSLState(nn.Module):
         ):
             buf.zero_()
 
+    def _sum_across_processes(self) -> None:
+        if not (dist.is_available() and dist.is_initialized()):
+            return
+        sums = (self.acc_count, self.acc_norm_sum, self.acc_entropy_sum, self.acc_pred)
+        packed = torch.cat([*sums, self.acc_samples.view(1)])
+        dist.all_reduce(packed)
+        for buf, total in zip(sums, packed[:-1].split(self.num_classes), strict=True):
+            buf.copy_(total)
+        self.acc_samples.copy_(packed[-1])
+
     @torch.no_grad()
     def end_epoch(self) -> None:
         """Turn the epoch's running sums into the statistics of the next epoch.
 
         An epoch without any (finite) training sample leaves the statistics unchanged. This
-        method reads one scalar from the device (once per epoch).
+        method reads one scalar from the device (once per epoch). Under ``torchrun`` the running
+        sums are first added up across processes, so every rank derives the same statistics
+        from all of the epoch's training batches.
         """
+        self._sum_across_processes()
         if float(self.acc_samples) <= 0:
             self.start_epoch()
             return
