@@ -8,14 +8,13 @@ crashed or killed run never leaves a partial record.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from cslnb.atomic import write_atomic
 from cslnb.paths import results_dir
 
 SCHEMA_VERSION = 1
@@ -49,19 +48,8 @@ class RecordError(ValueError):
 
 def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
     """Write ``payload`` as JSON to ``path`` via a temporary file and an atomic rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(payload, handle, indent=1, sort_keys=True)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; records are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    text = json.dumps(payload, indent=1, sort_keys=True) + "\n"
+    write_atomic(path, lambda handle: handle.write(text.encode()))
 
 
 def record_path(profile: str, dataset: str, run_id: str, root: Path | None = None) -> Path:
