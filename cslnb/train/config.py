@@ -8,7 +8,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
-IN_MEMORY_DATASETS = ("cifar10", "cifar100", "synthetic")
+from cslnb.data import IN_MEMORY_DATASETS
+
 FOLDER_DATASETS = ("tiny-imagenet", "imagenet-lt")
 DATASETS = IN_MEMORY_DATASETS + FOLDER_DATASETS
 

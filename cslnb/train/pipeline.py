@@ -26,7 +26,7 @@ from cslnb.data import (
     large_train_transform,
 )
 from cslnb.profiles import Profile
-from cslnb.train.config import RunConfig, TrainOptions
+from cslnb.train.config import FOLDER_DATASETS, RunConfig, TrainOptions
 from cslnb.train.distributed import DistInfo
 
 Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
@@ -55,7 +55,7 @@ def build_pipeline(
     dist_info: DistInfo,
 ) -> DataPipeline:
     """The pipeline for ``config.dataset`` under ``profile``."""
-    if config.dataset in ("tiny-imagenet", "imagenet-lt"):
+    if config.dataset in FOLDER_DATASETS:
         return _folder_pipeline(config, profile, device, batch_size, options.data_root, dist_info)
     return _in_memory_pipeline(config, profile, device, batch_size, options, dist_info)
 

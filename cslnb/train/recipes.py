@@ -15,6 +15,8 @@ import math
 from dataclasses import asdict, dataclass, replace
 from typing import Literal
 
+from cslnb.data import IN_MEMORY_DATASETS
+
 
 @dataclass(frozen=True)
 class Recipe:
@@ -120,7 +122,7 @@ IB_LOSSES = frozenset({"ib", "ib-cb", "ib-focal"})
 
 def recipe_for(dataset: str, loss: str) -> Recipe:
     """The paper's recipe for ``dataset`` trained with ``loss`` (IB losses use the IB recipe)."""
-    if dataset in ("cifar10", "cifar100", "synthetic"):
+    if dataset in IN_MEMORY_DATASETS:
         return CIFAR_IB if loss in IB_LOSSES else CIFAR
     if dataset == "tiny-imagenet":
         return TINY_IMAGENET
