@@ -25,6 +25,7 @@ from cslnb.data import (
     large_eval_transform,
     large_train_transform,
 )
+from cslnb.paths import data_dir
 from cslnb.profiles import Profile
 from cslnb.train.config import FOLDER_DATASETS, RunConfig, TrainOptions
 from cslnb.train.distributed import DistInfo
@@ -168,7 +169,7 @@ def _folder_pipeline(
 
     return DataPipeline(
         name=name,
-        source=str(data_root),
+        source=f"image folders: {data_root or data_dir()}",
         class_names=list(train_set.classes),
         class_counts=list(train_set.class_counts),
         num_test=len(test_set),
