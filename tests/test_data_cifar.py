@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +49,18 @@ def _expected(split: str) -> tuple[np.ndarray, np.ndarray]:
     n = PER_CLASS[split]
     images = np.stack([_pixels(split, c, i) for c in range(10) for i in range(n)])
     return images.transpose(0, 3, 1, 2), np.repeat(np.arange(10), n)
+
+
+def _recording_reader(calls: list) -> Callable[[str, Path, bool], dict[str, np.ndarray]]:
+    """A stand-in for ``read_torchvision`` that records its calls and returns the test images."""
+
+    def fake_read(name: str, root: Path, download: bool) -> dict[str, np.ndarray]:
+        calls.append((name, root, download))
+        images, labels = _expected("test")
+        return {"train_images": images, "train_labels": labels,
+                "test_images": images, "test_labels": labels}  # fmt: skip
+
+    return fake_read
 
 
 def test_image_folder_source_labels_and_order(fake_tree: Path, isolated_cache: Path) -> None:
@@ -110,6 +123,7 @@ def test_missing_dataset_explains_the_fix(tmp_path: Path, isolated_cache: Path) 
     message = str(excinfo.value)
     assert "cifar-100-python" in message
     assert "download=True" in message
+    assert "CSLNB_DOWNLOAD=1" in message
     assert "CSLNB_DATA_DIR" in message
     assert "cifar100/train" in message
     assert not isolated_cache.exists()
@@ -130,20 +144,37 @@ def test_auto_prefers_the_torchvision_folder(
     fake_tree: Path, isolated_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (fake_tree / "cifar-10-batches-py").mkdir()
-    calls = []
-
-    def fake_read(name: str, root: Path, download: bool) -> dict[str, np.ndarray]:
-        calls.append((name, root, download))
-        images, labels = _expected("test")
-        return {"train_images": images, "train_labels": labels,
-                "test_images": images, "test_labels": labels}  # fmt: skip
-
-    monkeypatch.setattr(cifar, "read_torchvision", fake_read)
+    calls: list = []
+    monkeypatch.setattr(cifar, "read_torchvision", _recording_reader(calls))
     _, _, label = load_cifar_arrays("cifar10", root=fake_tree)
     assert label == "torchvision"
     assert calls == [("cifar10", fake_tree, False)]
     _, _, label = load_cifar_arrays("cifar10", root=fake_tree, source="image-folder")
     assert label.startswith("image-folder")
+
+
+def test_download_env_var_fetches_only_what_is_missing(
+    fake_tree: Path, tmp_path: Path, isolated_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list = []
+    monkeypatch.setattr(cifar, "read_torchvision", _recording_reader(calls))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+
+    monkeypatch.setenv("CSLNB_DOWNLOAD", "0")
+    with pytest.raises(FileNotFoundError):
+        load_cifar_arrays("cifar10", root=empty)
+    assert calls == []
+
+    monkeypatch.setenv("CSLNB_DOWNLOAD", "1")
+    _, _, label = load_cifar_arrays("cifar10", root=empty)
+    assert (label, calls) == ("torchvision", [("cifar10", empty, True)])
+    _, _, label = load_cifar_arrays("cifar10", root=fake_tree)
+    assert label.startswith("image-folder")
+    assert len(calls) == 1, "a local image-folder copy must be used, not downloaded over"
+    with pytest.raises(FileNotFoundError):
+        load_cifar_arrays("cifar10", root=empty / "elsewhere", source="image-folder")
+    assert len(calls) == 1
 
 
 def test_build_cifar_lt_selects_ldam_drw_subset(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,11 +8,16 @@ Sources, in the order ``source="auto"`` tries them under ``root`` (default
 2. ``image-folder`` -- a tree ``<root>/<name>/{train,test}/<class>/*`` (or ``root`` itself holding
    ``train/`` and ``test/``), such as the offline lossy JPEG copy of CIFAR-10.
 
+When neither is there and ``$CSLNB_DOWNLOAD`` is ``1``, torchvision fetches the data as if
+``download=True`` had been passed: a way to allow downloads once for a whole session (the book's
+Colab install cell sets it) instead of in every call.
+
 Decoded arrays are cached under :func:`cslnb.paths.cache_dir`, keyed by name, source and path.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +42,13 @@ from cslnb.data.longtail import (
 from cslnb.data.types import ImageArrays, LongTailArrays
 
 SOURCES = ("auto", "torchvision", "image-folder")
+DOWNLOAD_ENV_VAR = "CSLNB_DOWNLOAD"
+"""Set to ``1`` to let torchvision fetch CIFAR whenever no local copy is found."""
+
+
+def downloads_allowed() -> bool:
+    """Whether ``$CSLNB_DOWNLOAD`` allows fetching a CIFAR copy that is not found locally."""
+    return os.environ.get(DOWNLOAD_ENV_VAR, "") == "1"
 
 
 def _missing_message(name: str, root: Path, source: str) -> str:
@@ -44,7 +56,8 @@ def _missing_message(name: str, root: Path, source: str) -> str:
         f"no {name} found for source={source!r} under {root}: looked for the torchvision folder "
         f"{root / TORCHVISION_FOLDERS[name]} and for an image-folder tree "
         f"{root / name}/{{train,test}}/<class>/ (or {root}/{{train,test}}/<class>/). "
-        f"Fix: pass download=True to fetch it with torchvision (needs internet), or set "
+        f"Fix: pass download=True (or set {DOWNLOAD_ENV_VAR}=1) to fetch it with torchvision "
+        f"(needs internet), or set "
         f"CSLNB_DATA_DIR (or root=) to a folder holding {name}/train/... and {name}/test/..."
     )
 
@@ -66,7 +79,8 @@ def load_cifar_arrays(
 
     ``download=True`` always uses torchvision (fetching the data under ``root`` if absent).
     Otherwise ``source="auto"`` prefers the torchvision folder and falls back to an image-folder
-    tree; a missing dataset raises ``FileNotFoundError`` explaining where it was looked for.
+    tree, then to a torchvision download when :func:`downloads_allowed`; a missing dataset raises
+    ``FileNotFoundError`` explaining where it was looked for.
     """
     check_cifar_name(name)
     if source not in SOURCES:
@@ -74,12 +88,17 @@ def load_cifar_arrays(
     if download and source == "image-folder":
         raise ValueError("download=True fetches the torchvision copy; use source='torchvision'")
     root = Path(root).expanduser() if root is not None else paths.data_dir()
+    local_torchvision = source in ("auto", "torchvision") and find_torchvision_folder(name, root)
+    folder = find_image_folder(name, root) if source in ("auto", "image-folder") else None
+    fetch = download or (
+        source != "image-folder" and not (local_torchvision or folder) and downloads_allowed()
+    )
 
-    if download or (source in ("auto", "torchvision") and find_torchvision_folder(name, root)):
+    if fetch or local_torchvision:
         key = cache_path(name, "torchvision", str(root.resolve()))
-        arrays = cached_arrays(key, lambda: read_torchvision(name, root, download))
+        arrays = cached_arrays(key, lambda: read_torchvision(name, root, fetch))
         label = "torchvision"
-    elif source in ("auto", "image-folder") and (folder := find_image_folder(name, root)):
+    elif folder:
         folder = folder.resolve()
         key = cache_path(name, "image-folder", str(folder))
         arrays = cached_arrays(key, lambda: decode_image_folder(name, folder))
