@@ -1,9 +1,10 @@
-"""Small helpers shared by the book's notebooks: the repository URL, profile banner, plot style.
+"""Small helpers shared by the book's notebooks: the Colab install cell, profile banner, plot style.
 
-Every chapter starts with a cell that installs ``cslnb`` on Colab only. That cell cannot import
-this module (``cslnb`` is not installed yet when it runs), so it spells :data:`REPO_URL` out;
-``tests/test_notebooks.py`` checks that every chapter, its Colab badge and ``book/_config.yml``
-agree with it.
+Every chapter starts with :data:`COLAB_INSTALL_CELL`, which sets ``cslnb`` up on Colab only.
+That cell cannot import this module (``cslnb`` is not installed yet when it runs), so each chapter
+carries its text; ``tests/test_notebooks.py`` checks that every chapter's first cell, its Colab
+badge and ``book/_config.yml`` agree with this module, and ``tests/test_colab_runtime.py`` runs
+the cell in a simulated fresh Colab runtime.
 """
 
 from __future__ import annotations
@@ -11,7 +12,35 @@ from __future__ import annotations
 from cslnb.profiles import PROFILE_ENV_VAR, Profile, get_profile
 
 REPO_URL = "https://github.com/your-org/cslnb"
-"""Where Colab installs ``cslnb`` from; keep equal to ``repository.url`` in ``book/_config.yml``."""
+"""Where Colab clones ``cslnb`` from; keep equal to ``repository.url`` in ``book/_config.yml``."""
+
+COLAB_CLONE_DIR = "/content/cslnb"
+"""Where the install cell puts the repository on Colab (``/content`` is Colab's working folder)."""
+
+COLAB_INSTALL_CELL = f"""\
+import os
+import sys
+
+# On Colab only (a no-op anywhere else): clone the repository -- the library, its run records
+# and the paper's tables -- install it, work from the clone, and let chapters that must train
+# fetch CIFAR with torchvision (CSLNB_DOWNLOAD=1). Keep REPO_URL equal to book/_config.yml.
+REPO_URL = "{REPO_URL}"
+if "google.colab" in sys.modules:
+    if not os.path.isdir("{COLAB_CLONE_DIR}"):
+        !git clone -q --depth 1 {{REPO_URL}} {COLAB_CLONE_DIR}
+    !pip install -q "{COLAB_CLONE_DIR}[notebooks]"
+    os.chdir("{COLAB_CLONE_DIR}")
+    os.environ["CSLNB_DOWNLOAD"] = "1"
+""".rstrip()
+"""The first code cell of every chapter, verbatim.
+
+Why each step: the run records and the paper's tables live in the repository, not in the
+package, so Colab needs the clone (without it, reading a chapter would retrain every run);
+``pip install`` of the clone pulls nothing heavy, since Colab already has torch and the
+``notebooks`` extra; working from the clone makes :func:`cslnb.paths.project_root` find
+``data/``; ``CSLNB_DOWNLOAD=1`` lets a chapter that has to train (a profile whose records are
+not committed, or a demo on real images) fetch CIFAR instead of failing.
+"""
 
 PROFILE_SUMMARY = {
     "ci": "synthetic stand-in data, seconds per run (what CI executes)",

@@ -1,4 +1,4 @@
-"""Shared fixtures: an isolated data/cache location and a writer of tiny image files."""
+"""Shared fixtures: no downloads, an isolated data/cache location, a writer of tiny images."""
 
 from __future__ import annotations
 
@@ -8,6 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+
+
+@pytest.fixture(autouse=True)
+def no_downloads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test fetches data: ignore a ``CSLNB_DOWNLOAD=1`` set in the caller's environment."""
+    monkeypatch.delenv("CSLNB_DOWNLOAD", raising=False)
 
 
 @pytest.fixture

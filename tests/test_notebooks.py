@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import nbformat
 import pytest
 
-from cslnb.book import REPO_URL
+from cslnb.book import COLAB_INSTALL_CELL, REPO_URL
 
 BOOK = Path(__file__).resolve().parents[1] / "book"
 NOTEBOOKS = sorted(BOOK.glob("[0-9][0-9]_*.ipynb"))
@@ -39,6 +40,14 @@ def test_notebooks_found() -> None:
 @pytest.fixture(params=NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def notebook(request: pytest.FixtureRequest) -> tuple[str, dict]:
     return request.param.name, _load(request.param)
+
+
+def test_valid_nbformat(notebook: tuple[str, dict]) -> None:
+    name, nb = notebook
+    try:
+        nbformat.validate(nbformat.from_dict(nb))
+    except nbformat.ValidationError as error:
+        pytest.fail(f"{name}: not a valid notebook: {error.message}")
 
 
 def test_no_error_outputs(notebook: tuple[str, dict]) -> None:
@@ -86,17 +95,23 @@ def test_has_outputs(notebook: tuple[str, dict]) -> None:
 
 def test_colab_install_cell_first(notebook: tuple[str, dict]) -> None:
     name, nb = notebook
-    first = _source(_code_cells(nb)[0])
-    assert '"google.colab" in sys.modules' in first and "pip install" in first, (
-        f"{name}: the first code cell must install cslnb on Colab only"
+    assert _source(_code_cells(nb)[0]) == COLAB_INSTALL_CELL, (
+        f"{name}: the first code cell must be cslnb.book.COLAB_INSTALL_CELL, verbatim"
     )
-    assert f'REPO_URL = "{REPO_URL}"' in first, f"{name}: install cell must use {REPO_URL}"
     first_markdown = next(c for c in nb["cells"] if c["cell_type"] == "markdown")
     repo_path = REPO_URL.removeprefix("https://github.com/")
     badge = f"colab.research.google.com/github/{repo_path}/blob/main/book/{name}"
     assert badge in _source(first_markdown), (
         f"{name}: the first markdown cell needs an 'Open in Colab' badge linking {badge}"
     )
+
+
+def test_install_cell_acts_on_colab_only() -> None:
+    lines = COLAB_INSTALL_CELL.splitlines()
+    guard = lines.index('if "google.colab" in sys.modules:')
+    assert f'REPO_URL = "{REPO_URL}"' in lines[:guard]
+    assert all(line.startswith("    ") for line in lines[guard + 1 :]), "steps outside the guard"
+    assert any("pip install" in line for line in lines[guard + 1 :])
 
 
 def test_book_config_names_the_same_repository() -> None:
