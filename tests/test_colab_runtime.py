@@ -14,7 +14,8 @@ and ipywidgets preinstalled, ``git`` and ``pip`` on the PATH, ``/content`` as wo
 It then executes chapter 8 top to bottom under the ``quick`` profile, install cell included, and
 checks that the chapter imported the freshly installed ``cslnb``, found the committed run
 records in the clone (so nothing was retrained) and printed exactly what the committed chapter
-shows. It cannot check that GitHub serves ``REPO_URL`` (no network here) nor Colab's own package
+shows, and that the command line started from another folder (as from Google Drive) keeps its
+data in that folder. It cannot check that GitHub serves ``REPO_URL`` (no network here) nor Colab's own package
 versions; the install needs the package registry for the build backend (setuptools).
 """
 
@@ -41,12 +42,16 @@ KERNEL_NAME = "cslnb-colab-simulation"
 VOLATILE = re.compile(r"0x[0-9a-f]+|T_[0-9a-f]{5}")
 
 FAKE_COLAB = 'import sys, types\nsys.modules["google.colab"] = types.ModuleType("google.colab")'
-WHERE_FROM = (
-    "import cslnb, cslnb.paths\n"
-    "print(cslnb.__file__)\n"
-    "print(cslnb.paths.project_root())\n"
-    "print(os.environ.get('CSLNB_DOWNLOAD'))"
-)
+WHERE_FROM = """\
+import subprocess, tempfile
+import cslnb, cslnb.paths
+elsewhere = tempfile.mkdtemp()  # a folder such as one on Google Drive
+cli_root = subprocess.run(
+    [sys.executable, "-c", "import cslnb.paths; print(cslnb.paths.project_root())"],
+    cwd=elsewhere, capture_output=True, text=True, check=True,
+).stdout.strip()
+print(cslnb.__file__, cslnb.paths.project_root(), os.environ.get("CSLNB_DOWNLOAD"))
+print(cli_root == os.path.realpath(elsewhere))"""
 
 
 def _is_git_checkout() -> bool:
@@ -99,12 +104,18 @@ def _shown(cell: dict) -> list[str]:
 
     Object addresses and pandas Styler table ids differ from run to run, so they are masked.
     """
-    texts = []
+    texts: list[str] = []
+    previous = None
     for output in cell.get("outputs", []):
         if output["output_type"] == "stream":
-            texts.append(output["text"])
+            # A kernel may split one printed text over several stream messages.
+            if previous == "stream":
+                texts[-1] += output["text"]
+            else:
+                texts.append(output["text"])
         elif "data" in output:
             texts.append(output["data"].get("text/html", output["data"].get("text/plain", "")))
+        previous = output["output_type"]
     return [VOLATILE.sub("#", text) for text in texts]
 
 
@@ -139,11 +150,16 @@ def test_install_cell_sets_up_a_fresh_colab_runtime(clean_environment: Path) -> 
         run, kernel_name=KERNEL_NAME, timeout=900, resources={"metadata": {"path": str(content)}}
     ).execute()
 
-    module_file, project_root, download = run.cells[-1].outputs[0]["text"].split()
+    module_file, project_root, download, cli_uses_its_folder = (
+        run.cells[-1].outputs[0]["text"].split()
+    )
     assert Path(module_file).is_relative_to(tmp), f"imported {module_file}, not the fresh install"
     assert Path(project_root) == clone
     assert download == "1"
+    assert cli_uses_its_folder == "True", "the command line run elsewhere must keep data there"
     assert (clone / "data" / "results" / "quick").is_dir()
+    installed = list((tmp / "venv").rglob("cslnb-*.dist-info"))
+    assert installed, f"pip did not install the clone: {run.cells[1].outputs}"
 
     ran = [cell for cell in run.cells[1:-1] if cell.cell_type == "code"]
     shown = [cell for cell in committed.cells if cell.cell_type == "code"]
