@@ -15,8 +15,9 @@ It then executes chapter 8 top to bottom under the ``quick`` profile, install ce
 checks that the chapter imported the freshly installed ``cslnb``, found the committed run
 records in the clone (so nothing was retrained) and printed exactly what the committed chapter
 shows, and that the command line started from another folder (as from Google Drive) keeps its
-data in that folder. It cannot check that GitHub serves ``REPO_URL`` (no network here) nor Colab's own package
-versions; the install needs the package registry for the build backend (setuptools).
+data in that folder. It cannot check that GitHub serves ``REPO_URL`` (no network here) nor
+Colab's own package versions; the install needs the package registry for the build backend
+(setuptools).
 """
 
 from __future__ import annotations
