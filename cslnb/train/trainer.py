@@ -24,24 +24,19 @@ from tqdm.auto import tqdm
 
 import cslnb
 from cslnb.data import shot_groups
-from cslnb.losses import LongTailLoss, build_loss
+from cslnb.losses import build_loss
 from cslnb.models import build_model
 from cslnb.paths import project_root
 from cslnb.profiles import Profile, get_profile
 from cslnb.records import SCHEMA_VERSION, read_record, record_path, write_json_atomic
 from cslnb.train import distributed
-from cslnb.train.checkpoint import (
-    exclusive_run_lock,
-    load_checkpoint,
-    restore_rng_state,
-    rng_state,
-    save_checkpoint,
-)
+from cslnb.train.checkpoint import exclusive_run_lock, load_checkpoint, save_checkpoint
 from cslnb.train.config import FOLDER_DATASETS, RunConfig, TrainOptions
 from cslnb.train.device import Precision, describe_hardware, pick_device, pick_precision
 from cslnb.train.metrics import group_accuracy, overall_accuracy, per_class_accuracy
 from cslnb.train.pipeline import DataPipeline, build_pipeline
 from cslnb.train.recipes import Recipe, recipe_for
+from cslnb.train.state import TrainingState
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -109,6 +104,74 @@ def _train(
     torch.manual_seed(config.seed)
     data = build_pipeline(config, profile, device, batch_size, options, dist_info)
     groups = shot_groups(data.class_counts)
+    state = _fresh_state(config, profile, recipe, data, device, precision)
+    ckpt = checkpoint_path(config, options)
+    if ckpt.exists() and not options.force:
+        state.restore(load_checkpoint(ckpt), ckpt)
+    elif ckpt.parent.exists() and dist_info.is_main:
+        shutil.rmtree(ckpt.parent)
+    forward_model = _forward_model(state.model, config, device, dist_info)
+
+    end_epoch = recipe.epochs
+    if options.stop_after_epochs is not None:
+        end_epoch = min(end_epoch, state.epoch + options.stop_after_epochs)
+    bar = tqdm(
+        range(state.epoch, end_epoch),
+        initial=state.epoch,
+        total=recipe.epochs,
+        desc=config.run_id,
+        disable=not (options.progress and dist_info.is_main),
+        unit="epoch",
+    )
+    for epoch in bar:
+        tic = time.perf_counter()
+        lr = recipe.lr_at(epoch + 1)
+        for group in state.optimizer.param_groups:
+            group["lr"] = lr
+        state.loss_fn.start_epoch(epoch)
+        train_loss, train_acc = _train_epoch(
+            forward_model, state, data, epoch, device, precision, config
+        )
+        state.loss_fn.end_epoch(epoch)
+        entry: dict[str, Any] = {
+            "epoch": epoch + 1,
+            "lr": lr,
+            "train_loss": distributed.mean_across_ranks(train_loss, dist_info, device),
+            "train_accuracy": distributed.mean_across_ranks(train_acc, dist_info, device),
+        }
+        if (epoch + 1) % profile.eval_every == 0 or epoch + 1 == recipe.epochs:
+            entry.update(_evaluate(state.model, data, device, precision, groups, config))
+        state.history.append(entry)
+        if trace := state.loss_fn.epoch_trace():
+            state.traces.append({"epoch": epoch + 1, **trace})
+        state.epoch = epoch + 1
+        state.elapsed += time.perf_counter() - tic
+        if "test_accuracy" in entry:
+            bar.set_postfix(loss=f"{train_loss:.3f}", test=f"{entry['test_accuracy']:.1f}")
+        if dist_info.is_main:
+            save_checkpoint(ckpt, state.checkpoint())
+    bar.close()
+    if end_epoch < recipe.epochs:
+        return None
+
+    record = _build_record(config, profile, recipe, data, state, device, precision)
+    if dist_info.is_main:
+        write_json_atomic(out_path, record)
+        if not options.keep_checkpoint:
+            shutil.rmtree(ckpt.parent, ignore_errors=True)
+    distributed.barrier(dist_info)
+    return record
+
+
+def _fresh_state(
+    config: RunConfig,
+    profile: Profile,
+    recipe: Recipe,
+    data: DataPipeline,
+    device: torch.device,
+    precision: Precision,
+) -> TrainingState:
+    """Loss, model (seeded by the caller), SGD optimiser and gradient scaler at epoch 0."""
     loss_fn = build_loss(
         config.loss,
         data.class_counts,
@@ -131,112 +194,34 @@ def _train(
         weight_decay=recipe.weight_decay,
     )
     scaler = torch.amp.GradScaler(device.type, enabled=precision.use_scaler)
+    return TrainingState(config, model, loss_fn, optimizer, scaler)
 
-    history: list[dict[str, Any]] = []
-    traces: list[dict[str, Any]] = []
-    start_epoch, elapsed = 0, 0.0
-    ckpt = checkpoint_path(config, options)
-    if ckpt.exists() and not options.force:
-        state = load_checkpoint(ckpt)
-        if state["config"] != config.to_dict():
-            raise RuntimeError(f"checkpoint {ckpt} belongs to a different configuration")
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scaler.load_state_dict(state["scaler"])
-        loss_fn.load_state_dict(state["loss"])
-        restore_rng_state(state["rng"])
-        history, traces = state["history"], state["traces"]
-        start_epoch, elapsed = state["epoch"], state["elapsed"]
-    elif ckpt.parent.exists() and dist_info.is_main:
-        shutil.rmtree(ckpt.parent)
 
-    forward_model: nn.Module = model
+def _forward_model(
+    model: nn.Module, config: RunConfig, device: torch.device, dist_info: distributed.DistInfo
+) -> nn.Module:
+    """What the training batches go through: ``model``, wrapped in DDP and compiled if asked."""
     if dist_info.enabled:
-        forward_model = DistributedDataParallel(
+        model = DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None
         )
     if config.compile:
-        forward_model = torch.compile(forward_model)
-
-    end_epoch = recipe.epochs
-    if options.stop_after_epochs is not None:
-        end_epoch = min(end_epoch, start_epoch + options.stop_after_epochs)
-    bar = tqdm(
-        range(start_epoch, end_epoch),
-        initial=start_epoch,
-        total=recipe.epochs,
-        desc=config.run_id,
-        disable=not (options.progress and dist_info.is_main),
-        unit="epoch",
-    )
-    for epoch in bar:
-        tic = time.perf_counter()
-        lr = recipe.lr_at(epoch + 1)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        loss_fn.start_epoch(epoch)
-        train_loss, train_acc = _train_epoch(
-            forward_model, loss_fn, optimizer, scaler, data, epoch, device, precision, config
-        )
-        loss_fn.end_epoch(epoch)
-        entry: dict[str, Any] = {
-            "epoch": epoch + 1,
-            "lr": lr,
-            "train_loss": distributed.mean_across_ranks(train_loss, dist_info, device),
-            "train_accuracy": distributed.mean_across_ranks(train_acc, dist_info, device),
-        }
-        if (epoch + 1) % profile.eval_every == 0 or epoch + 1 == recipe.epochs:
-            entry.update(_evaluate(model, data, device, precision, groups, config))
-        history.append(entry)
-        trace = loss_fn.epoch_trace()
-        if trace:
-            traces.append({"epoch": epoch + 1, **trace})
-        elapsed += time.perf_counter() - tic
-        if "test_accuracy" in entry:
-            bar.set_postfix(loss=f"{train_loss:.3f}", test=f"{entry['test_accuracy']:.1f}")
-        if dist_info.is_main:
-            save_checkpoint(
-                ckpt,
-                {
-                    "config": config.to_dict(),
-                    "epoch": epoch + 1,
-                    "elapsed": elapsed,
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "scaler": scaler.state_dict(),
-                    "loss": loss_fn.state_dict(),
-                    "rng": rng_state(),
-                    "history": history,
-                    "traces": traces,
-                },
-            )
-    bar.close()
-    if end_epoch < recipe.epochs:
-        return None
-
-    record = _build_record(
-        config, profile, recipe, data, history, traces, elapsed, device, precision
-    )
-    if dist_info.is_main:
-        write_json_atomic(out_path, record)
-        if not options.keep_checkpoint:
-            shutil.rmtree(ckpt.parent, ignore_errors=True)
-    distributed.barrier(dist_info)
-    return record
+        model = torch.compile(model)
+    return model
 
 
 def _train_epoch(
     model: nn.Module,
-    loss_fn: LongTailLoss,
-    optimizer: torch.optim.Optimizer,
-    scaler: torch.amp.GradScaler,
+    state: TrainingState,
     data: DataPipeline,
     epoch: int,
     device: torch.device,
     precision: Precision,
     config: RunConfig,
 ) -> tuple[float, float]:
-    """One pass over the training batches; returns (mean loss, accuracy %) over the epoch."""
+    """One pass over the training batches through ``model`` (the possibly wrapped
+    ``state.model``); returns (mean loss, accuracy %) over the epoch."""
+    loss_fn, optimizer, scaler = state.loss_fn, state.optimizer, state.scaler
     model.train()
     total_loss = torch.zeros((), dtype=torch.float64, device=device)
     correct = torch.zeros((), dtype=torch.int64, device=device)
@@ -301,12 +286,11 @@ def _build_record(
     profile: Profile,
     recipe: Recipe,
     data: DataPipeline,
-    history: list[dict[str, Any]],
-    traces: list[dict[str, Any]],
-    elapsed: float,
+    state: TrainingState,
     device: torch.device,
     precision: Precision,
 ) -> dict[str, Any]:
+    history, traces, elapsed = state.history, state.traces, state.elapsed
     evaluated = [h for h in history if "test_accuracy" in h]
     last = evaluated[-1]
     best = max(evaluated, key=lambda h: h["test_accuracy"])
