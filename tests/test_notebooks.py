@@ -13,11 +13,10 @@ import nbformat
 import pytest
 
 from cslnb.book import COLAB_INSTALL_CELL, REPO_URL
+from cslnb.book_execution import CELL_METADATA, NOTEBOOK_METADATA
 
 BOOK = Path(__file__).resolve().parents[1] / "book"
 NOTEBOOKS = sorted(BOOK.glob("[0-9][0-9]_*.ipynb"))
-ALLOWED_NOTEBOOK_METADATA = {"kernelspec", "language_info"}
-ALLOWED_CELL_METADATA = {"tags"}
 
 
 def _load(path: Path) -> dict:
@@ -63,10 +62,10 @@ def test_no_error_outputs(notebook: tuple[str, dict]) -> None:
 
 def test_clean_metadata(notebook: tuple[str, dict]) -> None:
     name, nb = notebook
-    extra = set(nb["metadata"]) - ALLOWED_NOTEBOOK_METADATA
+    extra = set(nb["metadata"]) - set(NOTEBOOK_METADATA)
     assert not extra, f"{name}: stray notebook metadata {sorted(extra)}"
     for i, cell in enumerate(nb["cells"]):
-        extra = set(cell.get("metadata", {})) - ALLOWED_CELL_METADATA
+        extra = set(cell.get("metadata", {})) - set(CELL_METADATA)
         assert not extra, f"{name}: cell {i} has stray metadata {sorted(extra)}"
 
 
