@@ -3,7 +3,9 @@
 * ``CSLNB_DATA_DIR`` -- root holding the datasets (``cifar10/`` image-folder tree or
   torchvision's ``cifar-10-batches-py``, ``tiny-imagenet-200/``, ImageNet-LT files).
   Default: ``<project>/data/cache``.
-* ``CSLNB_CACHE_DIR`` -- where decoded uint8 arrays are cached. Default: ``<data dir>/decoded``.
+* ``CSLNB_CACHE_DIR`` -- where decoded uint8 arrays are cached. Default:
+  ``<project>/data/cache/decoded``, whatever the data root, so that a read-only or shared dataset
+  folder is never written to (cache files are keyed by the dataset's path).
 * ``CSLNB_RESULTS_DIR`` -- root of the run records. Default: ``<project>/data/results``.
 
 ``<project>`` is the repository checkout when ``cslnb`` is imported from one (the folder holding
@@ -35,8 +37,8 @@ def data_dir() -> Path:
 
 
 def cache_dir() -> Path:
-    """Where decoded arrays are cached (``$CSLNB_CACHE_DIR`` or ``<data dir>/decoded``)."""
-    return _env_path("CSLNB_CACHE_DIR", data_dir() / "decoded")
+    """Where decoded arrays go (``$CSLNB_CACHE_DIR`` or ``<project>/data/cache/decoded``)."""
+    return _env_path("CSLNB_CACHE_DIR", project_root() / "data" / "cache" / "decoded")
 
 
 def results_dir() -> Path:
