@@ -21,9 +21,10 @@ COLAB_INSTALL_CELL = f"""\
 import os
 import sys
 
-# On Colab only (a no-op anywhere else): clone the repository -- the library, its run records
-# and the paper's tables -- install it, work from the clone, and let chapters that must train
-# fetch CIFAR with torchvision (CSLNB_DOWNLOAD=1). Keep REPO_URL equal to book/_config.yml.
+# On Colab only (a no-op elsewhere): clone the repository (library, run
+# records, the paper's tables), install it, work from the clone, and let
+# chapters that must train fetch CIFAR (CSLNB_DOWNLOAD=1).
+# Keep REPO_URL equal to repository.url in book/_config.yml.
 REPO_URL = "{REPO_URL}"
 if "google.colab" in sys.modules:
     if not os.path.isdir("{COLAB_CLONE_DIR}"):
