@@ -47,21 +47,13 @@ def execute_chapter(path: Path, profile: str, timeout: int = 3600) -> None:
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
-    previous = os.environ.get(PROFILE_ENV_VAR)
-    os.environ[PROFILE_ENV_VAR] = profile
-    try:
-        NotebookClient(
-            nb,
-            timeout=timeout,
-            kernel_name="python3",
-            record_timing=False,
-            resources={"metadata": {"path": str(path.parent)}},
-        ).execute()
-    finally:
-        if previous is None:
-            del os.environ[PROFILE_ENV_VAR]
-        else:
-            os.environ[PROFILE_ENV_VAR] = previous
+    NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute(env={**os.environ, PROFILE_ENV_VAR: profile})
     nbformat.validate(clean_notebook(nb))
     nbformat.write(nb, path)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import nbformat
@@ -41,7 +42,9 @@ def test_execute_chapter_writes_clean_outputs_under_the_profile(tmp_path: Path) 
     nb.metadata["widgets"] = {"state": {}}
     nbformat.write(nb, path)
 
+    before = os.environ.get("CSLNB_PROFILE")
     execute_chapter(path, "ci", timeout=120)
+    assert os.environ.get("CSLNB_PROFILE") == before, "only the kernel gets the profile"
 
     done = nbformat.read(path, as_version=4)
     assert set(done.metadata) <= {"kernelspec", "language_info"}
