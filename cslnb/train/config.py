@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -90,3 +91,9 @@ class TrainOptions:
     (for time-limited sessions such as Colab); the next call resumes."""
     keep_checkpoint: bool = False
     """Keep the checkpoint folder after the record is written (default: delete it)."""
+    deadline: float | None = None
+    """Unix time by which this call should end: an epoch starts only when it is expected to
+    finish by then (:mod:`cslnb.train.budget`); the run stops at an epoch boundary with its
+    checkpoint kept, and the next call resumes."""
+    on_epoch: Callable[[int, int], None] | None = None
+    """Called after each checkpointed epoch with (epochs done, epochs of the run)."""

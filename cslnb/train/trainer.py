@@ -30,6 +30,7 @@ from cslnb.paths import project_root
 from cslnb.profiles import Profile, get_profile
 from cslnb.records import SCHEMA_VERSION, read_record, record_path, write_json_atomic
 from cslnb.train import distributed
+from cslnb.train.budget import EpochBudget
 from cslnb.train.checkpoint import exclusive_run_lock, load_checkpoint, save_checkpoint
 from cslnb.train.config import FOLDER_DATASETS, RunConfig, TrainOptions
 from cslnb.train.device import Precision, describe_hardware, pick_device, pick_precision
@@ -65,7 +66,8 @@ def train(config: RunConfig, options: TrainOptions | None = None) -> dict[str, A
     """Train one run to completion (resuming from its checkpoint) and return its record.
 
     Returns the existing record without training when it exists and ``options.force`` is off,
-    and ``None`` when ``options.stop_after_epochs`` stopped the run before its last epoch.
+    and ``None`` when ``options.stop_after_epochs`` or ``options.deadline`` stopped the run before
+    its last epoch (its checkpoint is kept; the next call resumes).
     """
     options = options or TrainOptions()
     profile = get_profile(config.profile)
@@ -123,7 +125,12 @@ def _train(
         disable=not (options.progress and dist_info.is_main),
         unit="epoch",
     )
+    budget = EpochBudget(
+        options.deadline, state.elapsed / state.epoch if state.epoch else None, dist_info, device
+    )
     for epoch in bar:
+        if not budget.allows_epoch():
+            break
         tic = time.perf_counter()
         lr = recipe.lr_at(epoch + 1)
         for group in state.optimizer.param_groups:
@@ -150,8 +157,11 @@ def _train(
             bar.set_postfix(loss=f"{train_loss:.3f}", test=f"{entry['test_accuracy']:.1f}")
         if dist_info.is_main:
             save_checkpoint(ckpt, state.checkpoint())
+        budget.epoch_done()
+        if options.on_epoch is not None:
+            options.on_epoch(state.epoch, recipe.epochs)
     bar.close()
-    if end_epoch < recipe.epochs:
+    if state.epoch < recipe.epochs:
         return None
 
     record = _build_record(config, profile, recipe, data, state, device, precision)
@@ -304,6 +314,7 @@ def _build_record(
         "dataset": {
             "name": data.name,
             "source": data.source,
+            "fingerprint": data.fingerprint,
             "class_names": data.class_names,
             "class_counts": data.class_counts,
             "groups": shot_groups(data.class_counts),
