@@ -33,6 +33,7 @@ from cslnb.data.cifar_sources import (
     image_folder_label,
     read_torchvision,
 )
+from cslnb.data.fingerprint import fingerprint_arrays
 from cslnb.data.longtail import (
     CIFAR_CLASS_NAMES,
     check_cifar_name,
@@ -122,6 +123,7 @@ def build_cifar_lt(
     Training split: for each class ``c`` the first ``n_c`` of its images after one numpy shuffle
     per class (:func:`select_long_tail_indices`), with ``n_c`` from :func:`cifar_lt_counts`;
     the result is grouped by class in label order. Test split: the full balanced test set.
+    ``fingerprint`` is that of the full decoded training split (:func:`fingerprint_arrays`).
     """
     counts = cifar_lt_counts(name, ratio, imb_type)
     train, test, label = load_cifar_arrays(name, root=root, source=source, download=download)
@@ -134,4 +136,5 @@ def build_cifar_lt(
         test=test,
         source=label,
         meta={"ratio": ratio, "imb_type": imb_type, "seed": seed},
+        fingerprint=fingerprint_arrays(train.images, train.labels),
     )

@@ -103,7 +103,8 @@ def decode_image_folder(name: str, folder: Path) -> dict[str, np.ndarray]:
 
 
 def image_folder_label(name: str, folder: Path) -> str:
-    """Source label of an image-folder tree, saying when its pixels are a lossy JPEG copy."""
+    """Source kind of an image-folder tree, saying when its pixels are a lossy JPEG copy (no
+    path: records name the kind and a content fingerprint, not where the copy lived)."""
     first = list_image_files(folder, "train", CIFAR_CLASS_NAMES[name][:1])[0][0]
     lossy = first.suffix.lower() in (".jpg", ".jpeg")
-    return f"image-folder (lossy JPEG copy): {folder}" if lossy else f"image-folder: {folder}"
+    return "image-folder (lossy JPEG copy)" if lossy else "image-folder"

@@ -14,6 +14,7 @@ import math
 
 import torch
 
+from cslnb.data.fingerprint import fingerprint_arrays
 from cslnb.data.longtail import long_tail_counts
 from cslnb.data.types import ImageArrays, LongTailArrays
 
@@ -67,4 +68,5 @@ def make_synthetic_lt(
         test=test,
         source="synthetic",
         meta={"ratio": ratio, "imb_type": imb_type, "seed": seed, "n_max": n_max},
+        fingerprint=fingerprint_arrays(train.images, train.labels),
     )

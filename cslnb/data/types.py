@@ -33,9 +33,11 @@ class ImageArrays:
 class LongTailArrays:
     """A long-tailed training split and a balanced test split, both in memory.
 
-    ``class_counts[c]`` is the number of training images of class ``c``; ``source`` says where the
-    pixels came from (``torchvision``, ``image-folder (lossy JPEG copy): <path>`` for the offline
-    JPEG copy, ``synthetic``) so that records and plots can say so.
+    ``class_counts[c]`` is the number of training images of class ``c``; ``source`` names the
+    kind of source the pixels came from (``torchvision``, ``image-folder (lossy JPEG copy)`` for
+    the offline JPEG copy, ``synthetic``), never a path, so that records and plots can say so;
+    ``fingerprint`` identifies the training data by content
+    (:func:`cslnb.data.fingerprint.fingerprint_arrays`; empty when not computed).
     """
 
     name: str
@@ -45,6 +47,7 @@ class LongTailArrays:
     test: ImageArrays
     source: str
     meta: dict[str, object] = field(default_factory=dict)
+    fingerprint: str = ""
 
     @property
     def num_classes(self) -> int:

@@ -25,10 +25,11 @@ from cslnb.data import (
     large_eval_transform,
     large_train_transform,
 )
-from cslnb.paths import data_dir
+from cslnb.data.fingerprint import fingerprint_files
 from cslnb.profiles import Profile
 from cslnb.train.config import FOLDER_DATASETS, RunConfig, TrainOptions
 from cslnb.train.distributed import DistInfo
+from cslnb.train.validation import check_run_config
 
 Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
 EVAL_BATCH_SIZE = 1000
@@ -36,10 +37,15 @@ EVAL_BATCH_SIZE = 1000
 
 @dataclass
 class DataPipeline:
-    """Training batches of an epoch (``train_batches(epoch)``) and the test batches."""
+    """Training batches of an epoch (``train_batches(epoch)``) and the test batches.
+
+    ``source`` is the kind of data source (never a path) and ``fingerprint`` a content digest of
+    the training data (:mod:`cslnb.data.fingerprint`); run records store both.
+    """
 
     name: str
     source: str
+    fingerprint: str
     class_names: list[str]
     class_counts: list[int]
     num_test: int
@@ -55,7 +61,9 @@ def build_pipeline(
     options: TrainOptions,
     dist_info: DistInfo,
 ) -> DataPipeline:
-    """The pipeline for ``config.dataset`` under ``profile``."""
+    """The pipeline for ``config.dataset`` under ``profile``; the whole configuration is checked
+    first (:func:`check_run_config`), before any data is read."""
+    check_run_config(config)
     if config.dataset in FOLDER_DATASETS:
         return _folder_pipeline(config, profile, device, batch_size, options.data_root, dist_info)
     return _in_memory_pipeline(config, profile, device, batch_size, options, dist_info)
@@ -99,6 +107,7 @@ def _in_memory_pipeline(
     return DataPipeline(
         name=data.name,
         source=data.source,
+        fingerprint=data.fingerprint,
         class_names=list(data.class_names),
         class_counts=list(data.class_counts),
         num_test=len(data.test),
@@ -169,7 +178,8 @@ def _folder_pipeline(
 
     return DataPipeline(
         name=name,
-        source=f"image folders: {data_root or data_dir()}",
+        source="image folders",
+        fingerprint=fingerprint_files([path for path, _ in train_set.samples]),
         class_names=list(train_set.classes),
         class_counts=list(train_set.class_counts),
         num_test=len(test_set),
