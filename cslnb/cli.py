@@ -5,6 +5,7 @@ Examples::
     python -m cslnb train --dataset cifar10 --ratio 100 --loss ldam-drw --profile quick
     python -m cslnb train --dataset cifar10 --loss csl --option reading=released
     python -m cslnb reproduce table2 --profile quick --seeds 0 1 2 --datasets cifar10
+    python -m cslnb reproduce table2 --profile paper --datasets cifar10 --jobs 8 --time-budget 50
     python -m cslnb bench
 """
 
@@ -18,7 +19,8 @@ from pathlib import Path
 
 from cslnb.profiles import PROFILES, get_profile
 from cslnb.reproduce import TARGETS, target_runs
-from cslnb.train.checkpoint import RunInProgressError
+from cslnb.train import budget
+from cslnb.train.checkpoint import RunInProgressError, UnreadableCheckpointError
 from cslnb.train.config import DATASETS, RunConfig
 
 
@@ -34,6 +36,20 @@ def _parse_option(text: str) -> tuple[str, object]:
     return key, value
 
 
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text!r}")
+    return value
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--profile",
@@ -45,12 +61,22 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         "--data-root", type=Path, default=None, help="dataset root ($CSLNB_DATA_DIR)"
     )
     parser.add_argument("--out", type=Path, default=None, help="results root ($CSLNB_RESULTS_DIR)")
+    parser.add_argument(
+        "--runs", type=Path, default=None, help="checkpoint root (default: runs/ in the project)"
+    )
     parser.add_argument("--device", default=None, help="cuda, cuda:1, mps or cpu (default: auto)")
     parser.add_argument(
         "--download", action="store_true", help="let torchvision download CIFAR (needs internet)"
     )
     parser.add_argument("--force", action="store_true", help="retrain even if the record exists")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    parser.add_argument(
+        "--time-budget",
+        type=_positive_float,
+        default=None,
+        metavar="MINUTES",
+        help="stop at the epoch boundary that would overrun MINUTES (rerun to resume)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,7 +116,26 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument(
         "--ratios", type=float, nargs="+", default=None, help="only these imbalance ratios"
     )
-    reproduce.add_argument("--list", action="store_true", help="print the runs, train nothing")
+    reproduce.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=1,
+        help="train N runs at once, each in its own process on the same device (default 1)",
+    )
+    action = reproduce.add_mutually_exclusive_group()
+    action.add_argument("--list", action="store_true", help="print the runs, train nothing")
+    action.add_argument(
+        "--export-checkpoints",
+        type=Path,
+        metavar="FILE",
+        help="pack the unfinished runs' checkpoints into FILE (.tar.gz), train nothing",
+    )
+    action.add_argument(
+        "--import-checkpoints",
+        type=Path,
+        metavar="FILE",
+        help="restore the checkpoints packed in FILE (newer local ones kept unless --force)",
+    )
     _add_common(reproduce)
 
     bench = commands.add_parser("bench", help="measure losses, data path and (on GPU) training")
@@ -108,67 +153,69 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_bench(out_dir=args.out, device=args.device, quick=args.quick)
         return 0
 
-    from cslnb.train.trainer import TrainOptions, train
+    from cslnb.train.archive import export_checkpoints, import_checkpoints
+    from cslnb.train.batch import run_batch, summarize, train_tracked
+    from cslnb.train.trainer import TrainOptions
 
+    deadline = budget.clock() + 60 * args.time_budget if args.time_budget else None
     profile = get_profile(args.profile).name
     options = TrainOptions(
         results_root=args.out,
+        checkpoint_root=args.runs,
         data_root=args.data_root,
         download=args.download,
         device=args.device,
         progress=not args.no_progress,
         force=args.force,
         stop_after_epochs=getattr(args, "stop_after", None),
+        deadline=deadline,
     )
     try:
         if args.command == "train":
-            configs = [
-                RunConfig(
-                    dataset=args.dataset,
-                    loss=args.loss,
-                    ratio=args.ratio,
-                    imb_type=args.imb_type,
-                    seed=args.seed,
-                    subset_seed=args.subset_seed,
-                    profile=profile,
-                    loss_options=dict(args.option),
-                    source=args.source,
-                    amp=args.amp,
-                    channels_last=args.channels_last,
-                    compile=args.compile,
-                    pretrained=args.pretrained,
-                )
-            ]
-        else:
-            configs = target_runs(
-                args.target, profile, args.seeds, args.datasets, args.losses, args.ratios
+            config = RunConfig(
+                dataset=args.dataset,
+                loss=args.loss,
+                ratio=args.ratio,
+                imb_type=args.imb_type,
+                seed=args.seed,
+                subset_seed=args.subset_seed,
+                profile=profile,
+                loss_options=dict(args.option),
+                source=args.source,
+                amp=args.amp,
+                channels_last=args.channels_last,
+                compile=args.compile,
+                pretrained=args.pretrained,
             )
-            if args.list:
-                for config in configs:
-                    print(config.run_id)
-                return 0
-        for index, config in enumerate(configs, 1):
-            if len(configs) > 1:
-                print(f"[{index}/{len(configs)}] {config.run_id}", file=sys.stderr)
-            record = train(config, options)
-            if record is not None:
-                groups = record["final"]["group_accuracy"]
-                print(
-                    f"{config.run_id}: accuracy {record['final']['accuracy']:.2f}% "
-                    f"(many {_fmt(groups.get('many'))}, medium {_fmt(groups.get('medium'))}, "
-                    f"few {_fmt(groups.get('few'))}; profile {profile})"
-                )
+            print(train_tracked(config, options).describe())
+            return 0
+        configs = target_runs(
+            args.target, profile, args.seeds, args.datasets, args.losses, args.ratios
+        )
+        if args.list:
+            for config in configs:
+                print(config.run_id)
+            return 0
+        if args.export_checkpoints:
+            for run in export_checkpoints(configs, options, args.export_checkpoints):
+                print(f"{run.run_id}: exported at epoch {run.epochs_done}/{run.epochs_total}")
+            return 0
+        if args.import_checkpoints:
+            for result in import_checkpoints(
+                args.import_checkpoints, configs, options, force=args.force
+            ):
+                print(f"{result.run_id}: {result.action}")
+            return 0
+        outcomes = run_batch(configs, options, jobs=args.jobs, progress=not args.no_progress)
+        print(summarize(outcomes))
+        return 1 if any(outcome.status == "failed" for outcome in outcomes) else 0
     except (
         ValueError,
         TypeError,
         FileNotFoundError,
         FloatingPointError,
         RunInProgressError,
+        UnreadableCheckpointError,
     ) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    return 0
-
-
-def _fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}"

@@ -8,9 +8,10 @@ resumed from it continues exactly as if it had never stopped.
 from __future__ import annotations
 
 import contextlib
+import pickle
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import torch
 
@@ -31,9 +32,24 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     write_atomic(path, lambda handle: torch.save(state, handle))
 
 
-def load_checkpoint(path: Path) -> dict[str, Any]:
-    """Load a checkpoint safely: tensors and plain containers only, no pickled code."""
-    return torch.load(path, map_location="cpu", weights_only=True)
+class UnreadableCheckpointError(RuntimeError):
+    """A checkpoint file that is damaged or was not written by this trainer."""
+
+
+def load_checkpoint(source: Path | BinaryIO) -> dict[str, Any]:
+    """Load a checkpoint (a file or its bytes) safely: tensors and plain containers only, no
+    pickled code. A damaged file raises :class:`UnreadableCheckpointError`, never a retry
+    without ``weights_only``."""
+    try:
+        return torch.load(source, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError) as error:
+        lines = str(error).strip().splitlines()
+        reason = lines[0] if isinstance(error, RuntimeError) and lines else type(error).__name__
+        where = source if isinstance(source, Path) else "data"
+        raise UnreadableCheckpointError(
+            f"checkpoint {where} is damaged or not a cslnb checkpoint ({reason}); "
+            "delete it to train the run afresh"
+        ) from error
 
 
 def rng_state() -> dict[str, Any]:
@@ -49,6 +65,12 @@ def restore_rng_state(state: dict[str, Any]) -> None:
     torch.set_rng_state(state["cpu"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def lock_file_for(checkpoint: Path) -> Path:
+    """The lock file of the run whose checkpoint is ``checkpoint``: ``<run_id>.lock`` next to the
+    run's folder (outside it, so that deleting the folder never deletes a held lock)."""
+    return checkpoint.parent.with_name(f"{checkpoint.parent.name}.lock")
 
 
 @contextlib.contextmanager

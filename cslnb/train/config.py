@@ -96,4 +96,5 @@ class TrainOptions:
     finish by then (:mod:`cslnb.train.budget`); the run stops at an epoch boundary with its
     checkpoint kept, and the next call resumes."""
     on_epoch: Callable[[int, int], None] | None = None
-    """Called after each checkpointed epoch with (epochs done, epochs of the run)."""
+    """Called with (epochs done, epochs of the run) when the run starts or resumes and after
+    each checkpointed epoch."""

@@ -31,7 +31,12 @@ from cslnb.profiles import Profile, get_profile
 from cslnb.records import SCHEMA_VERSION, read_record, record_path, write_json_atomic
 from cslnb.train import distributed
 from cslnb.train.budget import EpochBudget
-from cslnb.train.checkpoint import exclusive_run_lock, load_checkpoint, save_checkpoint
+from cslnb.train.checkpoint import (
+    exclusive_run_lock,
+    load_checkpoint,
+    lock_file_for,
+    save_checkpoint,
+)
 from cslnb.train.config import FOLDER_DATASETS, RunConfig, TrainOptions
 from cslnb.train.device import Precision, describe_hardware, pick_device, pick_precision
 from cslnb.train.metrics import group_accuracy, overall_accuracy, per_class_accuracy
@@ -78,9 +83,7 @@ def train(config: RunConfig, options: TrainOptions | None = None) -> dict[str, A
     dist_info = distributed.setup()
     ckpt = checkpoint_path(config, options)
     lock = (
-        exclusive_run_lock(ckpt.parent.with_name(f"{config.run_id}.lock"))
-        if dist_info.is_main
-        else contextlib.nullcontext()
+        exclusive_run_lock(lock_file_for(ckpt)) if dist_info.is_main else contextlib.nullcontext()
     )
     try:
         with lock:
@@ -125,6 +128,8 @@ def _train(
         disable=not (options.progress and dist_info.is_main),
         unit="epoch",
     )
+    if options.on_epoch is not None:
+        options.on_epoch(state.epoch, recipe.epochs)
     budget = EpochBudget(
         options.deadline, state.elapsed / state.epoch if state.epoch else None, dist_info, device
     )

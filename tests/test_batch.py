@@ -1,0 +1,103 @@
+"""``reproduce --jobs N``: schedule, isolation of failures, the closing summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cslnb.cli import main
+from cslnb.reproduce import target_runs
+from cslnb.train import batch
+from cslnb.train.batch import RunOutcome, run_batch, schedule, summarize, threads_per_job
+from cslnb.train.config import TrainOptions
+
+
+def test_schedule_trains_seed_zero_of_every_cell_before_further_seeds():
+    runs = target_runs("table2", "ci", seeds=[2, 0, 1], datasets=["cifar10"], losses=["ce", "csl"])
+    order = [(r.seed, r.ratio, r.loss) for r in schedule(runs)]
+    cells = [(100, "ce"), (100, "csl"), (50, "ce"), (50, "csl")]
+    assert order == [(seed, *cell) for seed in (0, 1, 2) for cell in cells]
+
+
+def test_threads_are_shared_out_between_jobs(monkeypatch):
+    monkeypatch.setattr(batch.os, "sched_getaffinity", lambda pid: set(range(16)), raising=False)
+    assert [threads_per_job(jobs) for jobs in (1, 3, 4, 16, 32)] == [16, 5, 4, 1, 1]
+
+
+def test_summary_counts_every_ending_and_names_each_failure():
+    outcomes = [
+        RunOutcome("a", "finished", 4, 4),
+        RunOutcome("b", "resumed", 4, 4),
+        RunOutcome("c", "had record"),
+        RunOutcome("d", "stopped", 2, 4),
+        RunOutcome("e", "failed", error="ValueError: bad option"),
+        RunOutcome("f", "not started"),
+        RunOutcome("g", "failed", error="its process exited with code -9 before reporting"),
+    ]
+    assert summarize(outcomes).splitlines() == [
+        "7 runs: 1 finished, 1 resumed and finished, 1 already had a record, "
+        "1 stopped with a checkpoint (time budget), 2 failed, 1 not started",
+        "  d: stopped after epoch 2 of 4, checkpoint kept; the same command resumes it",
+        "  e: failed: ValueError: bad option",
+        "  f: not started",
+        "  g: failed: its process exited with code -9 before reporting",
+    ]
+
+
+def test_no_run_starts_once_the_budget_is_spent(tmp_path):
+    runs = target_runs("table1", "ci", losses=["ce", "csl"])
+    options = TrainOptions(results_root=tmp_path, checkpoint_root=tmp_path, deadline=0.0)
+    outcomes = run_batch(runs, options, jobs=2, progress=False)
+    assert [(o.run_id, o.status) for o in outcomes] == [
+        ("cifar10-exp50-ce-seed0", "not started"),
+        ("cifar10-exp50-csl-seed0", "not started"),
+    ]
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_a_failing_run_does_not_stop_the_other_and_the_exit_status_says_so(tmp_path, capsys):
+    """Two ``ci`` runs in two worker processes; one has a damaged checkpoint and fails there."""
+    damaged = tmp_path / "runs" / "ci" / "cifar10-exp50-csl-seed0" / "last.pt"
+    damaged.parent.mkdir(parents=True)
+    damaged.write_bytes(b"not a checkpoint")
+    args = ["reproduce", "table1", "--profile", "ci", "--losses", "ce", "csl"]
+    args += ["--out", str(tmp_path / "results"), "--runs", str(tmp_path / "runs")]
+    args += ["--device", "cpu", "--no-progress"]
+    assert main([*args, "--jobs", "2"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[-3].startswith("cifar10-exp50-ce-seed0: accuracy ")
+    assert out[-2] == (
+        "2 runs: 1 finished, 0 resumed and finished, 0 already had a record, "
+        "0 stopped with a checkpoint (time budget), 1 failed, 0 not started"
+    )
+    assert out[-1] == (
+        f"  cifar10-exp50-csl-seed0: failed: UnreadableCheckpointError: checkpoint {damaged} "
+        "is damaged or not a cslnb checkpoint (UnpicklingError); delete it to train the run afresh"
+    )
+    records = sorted(p.name for p in (tmp_path / "results").rglob("*.json"))
+    assert records == ["cifar10-exp50-ce-seed0.json"]
+    assert damaged.read_bytes() == b"not a checkpoint"  # a failed run's files are left alone
+
+    # Again, one job in this process: the record is kept, the damaged run fails the same way.
+    assert main(args) == 1
+    summary = capsys.readouterr().out.splitlines()[-2]
+    assert summary.startswith("2 runs: 0 finished, 0 resumed and finished, 1 already had a record")
+    assert "1 failed" in summary
+
+
+def test_outcome_lines_of_finished_runs_give_accuracy_and_groups():
+    record = {
+        "run_id": "x",
+        "final": {"accuracy": 71.234, "group_accuracy": {"many": 90.0, "few": 40.3}},
+        "profile": {"name": "ci"},
+    }
+    line = RunOutcome("x", "resumed", 4, 4, record=record).describe()
+    assert line == "x: accuracy 71.23% (many 90.0, medium -, few 40.3; profile ci)"
+
+
+def test_jobs_must_be_positive(tmp_path: Path, capsys):
+    with pytest.raises(SystemExit):
+        main(["reproduce", "table1", "--jobs", "0"])
+    assert "must be at least 1" in capsys.readouterr().err
