@@ -1,3 +1,6 @@
+import shlex
+from pathlib import Path
+
 import pytest
 
 from cslnb.cli import main
@@ -81,3 +84,47 @@ def test_ablation_target_switches_one_csl_term_at_a_time():
     ]
     assert {(r.dataset, r.ratio, r.loss) for r in runs} == {("cifar10", 100, "csl")}
     assert len({r.run_id for r in runs}) == 6
+
+
+def _readme_commands(section: str) -> list[list[str]]:
+    """The ``python -m cslnb`` command lines of a README section, as argument lists."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    text = readme.split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
+    lines = [line.strip() for line in text.splitlines()]
+    return [shlex.split(line)[3:] for line in lines if line.startswith("python -m cslnb ")]
+
+
+@pytest.mark.slow
+def test_readme_paper_scale_commands_work_on_cpu_with_the_ci_profile(tmp_path, capsys):
+    """The section's commands, ``--profile paper`` replaced by ``ci``, each restricted to the CE
+    runs (2 instead of 24) and given temporary folders: a run cut off on machine A is exported,
+    imported on machine B and finished there by the training command, with the other run."""
+    train_cmd, export_cmd, import_cmd = (
+        [("ci" if arg == "paper" else arg) for arg in command]
+        for command in _readme_commands("Paper scale on one GPU")
+    )
+    assert train_cmd[:4] == ["reproduce", "table2", "--profile", "ci"]
+    assert {"--jobs", "--time-budget"} <= set(train_cmd)
+    assert export_cmd[-2] == "--export-checkpoints" and import_cmd[-2] == "--import-checkpoints"
+    archive = str(tmp_path / export_cmd[-1])
+    export_cmd[-1] = import_cmd[-1] = archive
+
+    def on(machine: str) -> list[str]:
+        folder = tmp_path / machine
+        return ["--losses", "ce", "--out", str(folder / "results"), "--runs", str(folder / "runs")]
+
+    cut_off = ["train", "--dataset", "cifar10", "--ratio", "100", "--loss", "ce", "--profile"]
+    cut_off += ["ci", "--stop-after", "2", "--device", "cpu", "--no-progress", *on("a")[2:]]
+    assert main(cut_off) == 0
+    assert main([*export_cmd, *on("a")]) == 0
+    assert main([*import_cmd, *on("b")]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "cifar10-exp100-ce-seed0: restored at epoch 2/4"
+    )
+    assert main([*train_cmd, *on("b"), "--device", "cpu", "--no-progress"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "2 runs: 1 finished, 1 resumed and finished, 0 already had a record, "
+        "0 stopped with a checkpoint (time budget), 0 failed, 0 not started"
+    )
+    records = sorted(p.name for p in (tmp_path / "b" / "results" / "ci").rglob("*.json"))
+    assert records == ["cifar10-exp100-ce-seed0.json", "cifar10-exp50-ce-seed0.json"]
