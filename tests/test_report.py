@@ -21,12 +21,15 @@ from cslnb.report import (
     style_comparison,
 )
 from cslnb.report.ablations import ablation_table, options_key, variant_label
+from cslnb.report.comparison import comparison_cells, csl_difference, reproduce_command
 from cslnb.report.figures import (
     default_highlight,
     plot_gamma,
     plot_semantic_scale,
     plot_trace_heatmap,
 )
+from cslnb.report.formatting import format_cell, style_cell
+from cslnb.report.summary import csl_headline
 from cslnb.reproduce import CSL_ABLATIONS
 from cslnb.train.config import RunConfig
 from cslnb.train.trainer import TrainOptions, train
@@ -154,19 +157,22 @@ def test_formatted_forms(records: pd.DataFrame) -> None:
     assert "Table 4 of the paper" in html and "Baseline (CE)" in html
 
 
-def test_summary_verdicts_on_hand_made_runs() -> None:
-    runs = [
-        ("csl", 0, 80.0),
-        ("csl", 1, 82.0),
-        ("ce", 0, 70.0),
-        ("ce", 1, 71.0),
-        ("focal", 0, 81.0),
-        ("focal", 1, 83.0),
-        ("ldam", 0, 90.0),
-        ("ldam", 1, 91.0),
-        ("ib", 0, 60.0),
-    ]
-    rows = [
+HAND_MADE_RUNS = (
+    ("csl", 0, 80.0),
+    ("csl", 1, 82.0),
+    ("ce", 0, 70.0),
+    ("ce", 1, 71.0),
+    ("focal", 0, 81.0),
+    ("focal", 1, 83.0),
+    ("ldam", 0, 90.0),
+    ("ldam", 1, 91.0),
+    ("ib", 0, 60.0),
+)
+
+
+def _summary_rows(runs: tuple[tuple[str, int, float], ...]) -> list[dict[str, Any]]:
+    """Record rows of CIFAR-10-LT ratio 100 runs, (loss, seed, accuracy) each."""
+    return [
         {
             "run_id": f"cifar10-exp100-{loss}-seed{seed}",
             "profile": "quick",
@@ -180,6 +186,10 @@ def test_summary_verdicts_on_hand_made_runs() -> None:
         }
         for loss, seed, accuracy in runs
     ]
+
+
+def test_summary_verdicts_on_hand_made_runs() -> None:
+    rows = _summary_rows(HAND_MADE_RUNS)
     no_csl = {**rows[2], "dataset": "cifar100", "run_id": "cifar100-exp100-ce-seed0"}
     summary = csl_summary(pd.DataFrame([*rows, no_csl])).set_index("baseline")
     assert summary["verdict"].to_dict() == {
@@ -192,6 +202,7 @@ def test_summary_verdicts_on_hand_made_runs() -> None:
     assert summary.loc["ce", "pooled_std"] == pytest.approx(((2.0 + 0.5) / 2) ** 0.5)
     assert summary.loc["ldam", "csl_range"] == "80.00–82.00"
     assert (summary.loc["ib", "n_csl"], summary.loc["ib", "n_baseline"]) == (2, 1)
+    assert (summary.loc["ib", "csl_seeds"], summary.loc["ib", "baseline_seeds"]) == ("0 1", "0")
     broken = pd.DataFrame([*rows[:2], {**rows[2], "accuracy": None}])
     with pytest.raises(RecordError, match="cifar10-exp100-ce-seed0"):
         csl_summary(broken)
@@ -300,3 +311,98 @@ def test_ablation_table_matches_variants_by_options(records: pd.DataFrame) -> No
         "python -m cslnb reproduce ablations --profile ci --datasets cifar10"
     )
     assert variant_label({"use_reinforcement": False}) == "no reinforcement (r_i = 0)"
+
+
+def test_headline_names_the_best_baseline_with_seeds() -> None:
+    summary = csl_summary(pd.DataFrame(_summary_rows(HAND_MADE_RUNS)))
+    assert csl_headline(summary, "cifar10", 100) == (
+        "CIFAR-10-LT, ratio 100: CSL 81.00% (seeds 0 1, range 80.00–82.00) against the best "
+        "baseline, ldam, 90.50% (seeds 0 1, range 90.00–91.00): 9.50 points lower, and CSL's "
+        "best seed is below the baseline's worst."
+    )
+    without_ldam = csl_summary(pd.DataFrame(_summary_rows(HAND_MADE_RUNS[:6])))
+    assert csl_headline(without_ldam, "cifar10", 100) == (
+        "CIFAR-10-LT, ratio 100: CSL 81.00% (seeds 0 1, range 80.00–82.00) against the best "
+        "baseline, focal, 82.00% (seeds 0 1, range 81.00–83.00): 1.00 points lower, within the "
+        "seed spread (the seed ranges overlap)."
+    )
+    assert csl_headline(summary, "cifar100", 200) == (
+        "CIFAR-100-LT, ratio 200: no CSL run and baseline on this cell yet."
+    )
+
+
+def test_headline_on_real_records(records: pd.DataFrame) -> None:
+    ce = records[records["loss"] == "ce"].sort_values("seed")["accuracy"].tolist()
+    csl = records[records["loss"] == "csl"]["accuracy"].iloc[0]
+    direction = "higher" if csl > statistics.mean(ce) else "lower"
+    assert csl_headline(csl_summary(records), "cifar10", 50) == (
+        f"CIFAR-10-LT, ratio 50: CSL {csl:.2f}% (seeds 0, range {csl:.2f}–{csl:.2f}) against "
+        f"the best baseline, ce, {statistics.mean(ce):.2f}% (seeds 0 1, range "
+        f"{min(ce):.2f}–{max(ce):.2f}): {abs(csl - statistics.mean(ce)):.2f} points {direction}, "
+        "with a single seed on one side, so the seed spread is unknown."
+    )
+
+
+def test_table2_splits_into_its_four_cells(records: pd.DataFrame) -> None:
+    cells = comparison_cells(comparison_table(records, 2))
+    assert [key for key, _ in cells] == [
+        ("cifar10", 100.0),
+        ("cifar10", 50.0),
+        ("cifar100", 200.0),
+        ("cifar100", 100.0),
+    ]
+    assert all(len(cell) == 13 for _, cell in cells)
+    assert reproduce_command(2, "quick", [0, 1], "cifar100", None, 200) == (
+        "python -m cslnb reproduce table2 --profile quick --seeds 0 1 --datasets cifar100 "
+        "--ratios 200"
+    )
+
+
+def test_csl_difference_per_row(records: pd.DataFrame) -> None:
+    table = comparison_table(records, 1)
+    difference = csl_difference(table)
+    ce = records[records["loss"] == "ce"]
+    csl = records[records["loss"] == "csl"]
+    avg = (table["metric"] == "avg") & (table["loss"] == "ce")
+    assert difference[avg].item() == pytest.approx(csl["accuracy"].item() - ce["accuracy"].mean())
+    cat = (table["metric"] == "cat") & (table["loss"] == "ce")
+    ce_cat = statistics.mean(row[3] for row in ce["per_class_accuracy"])
+    assert difference[cat].item() == pytest.approx(csl["per_class_accuracy"].item()[3] - ce_cat)
+    assert difference[table["loss"] == "csl"].isna().all()
+    assert difference[table["loss"] == "ldam"].isna().all()  # not run
+
+
+def test_cell_table_aligns_and_colours_differences(records: pd.DataFrame) -> None:
+    cell = comparison_cells(comparison_table(records, 2))[1][1]  # ratio 50: our runs
+    shown = format_cell(cell)
+    assert list(shown.columns) == [
+        "method", "paper", "ours", "ours − paper", "CSL − method", "status",
+    ]  # fmt: skip
+    ce = cell[cell["loss"] == "ce"].iloc[0]
+    csl = cell[cell["loss"] == "csl"].iloc[0]
+    row = shown[shown["method"] == "CE"].iloc[0]
+    assert row["ours − paper"] == f"{ce['ours_mean'] - 74.8:+.2f}"
+    assert row["CSL − method"] == f"{csl['ours_mean'] - ce['ours_mean']:+.2f}"
+    assert row["status"] == "ok"
+    html = style_cell(cell, uuid="t2").to_html()
+    position = list(shown["method"]).index("CE")
+    css = _css_by_selector(html)
+    # ours − paper is column 3: CE's tiny ci run is far below the paper's 74.8.
+    vermillion = "color:#a33c00;background-color:#fbe9df;font-weight:600;"
+    blue = "color:#005a8c;background-color:#e3f0fa;font-weight:600;"
+    assert css[f"#T_t2_row{position}_col3"] == f"text-align:right;white-space:nowrap;{vermillion}"
+    csl_colour = blue if csl["ours_mean"] > ce["ours_mean"] else vermillion
+    assert css[f"#T_t2_row{position}_col4"].endswith(csl_colour)
+    assert css["#T_t2 th.col1"] == "text-align:right;"  # paper
+    assert css[f"#T_t2_row{position}_col2"] == "text-align:right;white-space:nowrap;"  # ours
+    assert f"#T_t2_row{position}_col0" not in css  # the method name stays left-aligned
+
+
+def _css_by_selector(html: str) -> dict[str, str]:
+    """The declarations of each selector of a Styler's ``<style>`` block (whitespace removed)."""
+    css: dict[str, str] = {}
+    for selectors, body in re.findall(r"([^{}]+)\{([^}]*)\}", html.split("</style>")[0]):
+        for selector in selectors.replace('<style type="text/css">', "").split(","):
+            props = re.sub(r"\s*([:;])\s*", r"\1", body.strip())
+            css[selector.strip()] = css.get(selector.strip(), "") + props
+    return css

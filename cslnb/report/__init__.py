@@ -1,22 +1,36 @@
 """The paper's tables next to our runs, verdicts on CSL, and the paper's figures.
 
 * :mod:`cslnb.report.runs` -- checking run records and choosing one profile's runs;
-* :mod:`cslnb.report.comparison` -- :func:`comparison_table`: paper value | ours | difference;
+* :mod:`cslnb.report.comparison` -- :func:`comparison_table`: paper value | ours | difference,
+  split per cell (:func:`comparison_cells`), CSL's difference to each method;
 * :mod:`cslnb.report.summary` -- :func:`csl_summary`: does CSL beat each baseline, by how much;
-* :mod:`cslnb.report.formatting` -- notebook-ready strings and ``Styler`` of a comparison;
+  :func:`csl_headline`: one sentence on CSL against a cell's best baseline;
+* :mod:`cslnb.report.formatting` -- notebook-ready strings and ``Styler`` of a comparison, and
+  :func:`style_cell`: one cell's table, numbers right-aligned, differences coloured;
 * :mod:`cslnb.report.figures` -- Figures 1-2 and a class x epoch heat-map (needs matplotlib,
   so it is not imported here).
 """
 
-from cslnb.report.comparison import comparison_from_results, comparison_table, reproduce_command
-from cslnb.report.formatting import format_comparison, style_comparison
-from cslnb.report.summary import csl_summary
+from cslnb.report.comparison import (
+    comparison_cells,
+    comparison_from_results,
+    comparison_table,
+    csl_difference,
+    reproduce_command,
+)
+from cslnb.report.formatting import format_cell, format_comparison, style_cell, style_comparison
+from cslnb.report.summary import csl_headline, csl_summary
 
 __all__ = [
+    "comparison_cells",
     "comparison_from_results",
     "comparison_table",
+    "csl_difference",
+    "csl_headline",
     "csl_summary",
+    "format_cell",
     "format_comparison",
     "reproduce_command",
+    "style_cell",
     "style_comparison",
 ]

@@ -36,20 +36,28 @@ USED_COLUMNS = (
     "per_class_accuracy",
     *GROUPS,
 )
+CSL = "csl"
 NOT_RUN = "not run yet"
 NOT_IN_CSLNB = "not in cslnb"
 OK = "ok"
 
 
 def reproduce_command(
-    table: int, profile: str, seeds: Sequence[int], dataset: str, loss: str, ratio: float
+    table: int,
+    profile: str,
+    seeds: Sequence[int],
+    dataset: str,
+    loss: str | None,
+    ratio: float,
 ) -> str:
-    """The ``python -m cslnb reproduce`` line that trains one cell's missing runs."""
+    """The ``python -m cslnb reproduce`` line that trains one cell's missing runs (of one loss,
+    or of every loss of the cell with ``loss=None``: ``reproduce`` skips existing records)."""
     seed_list = " ".join(str(seed) for seed in seeds)
-    return (
+    command = (
         f"python -m cslnb reproduce table{table} --profile {profile} --seeds {seed_list} "
-        f"--datasets {dataset} --ratios {ratio:g} --losses {loss}"
+        f"--datasets {dataset} --ratios {ratio:g}"
     )
+    return f"{command} --losses {loss}" if loss else command
 
 
 def _cell_runs(runs: pd.DataFrame, dataset: str, ratio: float, loss: str) -> pd.DataFrame:
@@ -183,3 +191,25 @@ def comparison_from_results(
     A malformed record file raises :class:`cslnb.records.RecordError` naming the file.
     """
     return comparison_table(load_records(root, profile), table, profile=profile, seeds=seeds)
+
+
+def comparison_cells(comparison: pd.DataFrame) -> list[tuple[tuple[str, float], pd.DataFrame]]:
+    """The comparison split per cell: ``((dataset, ratio), rows)`` in the table's order."""
+    keys = list(dict.fromkeys(zip(comparison["dataset"], comparison["ratio"], strict=True)))
+    return [
+        (
+            (dataset, ratio),
+            comparison[(comparison["dataset"] == dataset) & (comparison["ratio"] == ratio)],
+        )
+        for dataset, ratio in keys
+    ]
+
+
+def csl_difference(comparison: pd.DataFrame) -> pd.Series:
+    """CSL's mean minus each row's mean, within the row's cell and metric (NaN on CSL's own
+    rows, and where CSL or the method has no run)."""
+    csl = comparison[comparison["loss"] == CSL].set_index(["dataset", "ratio", "metric"])
+    keys = pd.MultiIndex.from_frame(comparison[["dataset", "ratio", "metric"]])
+    csl_mean = csl["ours_mean"].reindex(keys).to_numpy()
+    difference = pd.Series(csl_mean - comparison["ours_mean"].to_numpy(), index=comparison.index)
+    return difference.where(comparison["loss"] != CSL)

@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from cslnb.records import read_record
-from cslnb.report.runs import trace_matrix
+from cslnb.report.runs import DATASET_TITLES, trace_matrix
 
 PAPER_EPOCHS_SHOWN = 80
 PAPER_CLASS = 91
@@ -33,13 +33,6 @@ TRACE_LABELS = {
     "gamma": r"class weight $\gamma_i$",
     "n_pred": r"correct predictions $N_{pred,i}$",
     "reinforcement": "reinforcement term",
-}
-DATASET_TITLES = {
-    "cifar10": "CIFAR-10-LT",
-    "cifar100": "CIFAR-100-LT",
-    "tiny-imagenet": "Tiny-ImageNet-LT",
-    "imagenet-lt": "ImageNet-LT",
-    "synthetic": "synthetic LT",
 }
 STYLE = {
     "figure.figsize": (7.0, 4.2),

@@ -1,5 +1,6 @@
 """Notebook-ready forms of :func:`cslnb.report.comparison.comparison_table`: formatted strings
-in a plain DataFrame, or a pandas ``Styler`` with the caption (no ``tabulate`` needed)."""
+in a plain DataFrame, a pandas ``Styler`` with the caption (no ``tabulate`` needed), and one
+readable table per cell (:func:`style_cell`: numbers right-aligned, differences coloured)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from cslnb.report.comparison import GROUPED_DATASETS, GROUPS, NOT_IN_CSLNB, OK
+from cslnb.report.comparison import GROUPED_DATASETS, GROUPS, NOT_IN_CSLNB, OK, csl_difference
 
 if TYPE_CHECKING:
     from pandas.io.formats.style import Styler
@@ -71,3 +72,56 @@ def style_comparison(comparison: pd.DataFrame, digits: int = 2) -> Styler:
     """:func:`format_comparison` as a ``Styler`` with the caption and without the index."""
     formatted = format_comparison(comparison, digits)
     return formatted.style.set_caption(formatted.attrs["caption"]).hide(axis="index")
+
+
+CSL_DIFFERENCE = "CSL − method"
+DIFFERENCES = ("ours − paper", CSL_DIFFERENCE)
+NUMERIC = ("paper", "ours", *DIFFERENCES, "many / medium / few")
+POSITIVE_CSS = "color: #005a8c; background-color: #e3f0fa; font-weight: 600"
+"""A positive difference (blue: ours above the paper, or CSL above the method)."""
+NEGATIVE_CSS = "color: #a33c00; background-color: #fbe9df; font-weight: 600"
+"""A negative difference (vermillion: ours below the paper, or CSL below the method)."""
+
+
+def sign_css(value: float) -> str:
+    """The CSS of a difference cell: blue when positive, vermillion when negative, none for
+    zero or a missing value."""
+    if value is None or math.isnan(value) or value == 0:
+        return ""
+    return POSITIVE_CSS if value > 0 else NEGATIVE_CSS
+
+
+def format_cell(cell: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
+    """One cell (dataset, ratio) of a comparison as strings, for :func:`style_cell`.
+
+    Columns: method, [type,] [metric,] paper, ours, ours − paper, CSL − method (CSL's mean minus
+    the method's: positive where CSL is ahead), [many / medium / few,] status (without the
+    command: one command per cell trains every missing run).
+    """
+    shown = format_comparison(cell, digits).drop(columns=["dataset", "ratio"])
+    position = shown.columns.get_loc("ours − paper") + 1
+    differences = csl_difference(cell).map(lambda v: _number(v, digits, True))
+    shown.insert(position, CSL_DIFFERENCE, differences.to_numpy())
+    shown["status"] = cell["status"].to_numpy()
+    return shown
+
+
+def style_cell(cell: pd.DataFrame, digits: int = 2, uuid: str = "") -> Styler:
+    """:func:`format_cell` as a ``Styler``: numbers right-aligned (cells and headers), the two
+    difference columns coloured by sign (:func:`sign_css`), no index; ``uuid`` fixes the ids
+    of the generated CSS so that re-executing a notebook gives the same HTML."""
+    shown = format_cell(cell, digits)
+    signs = pd.DataFrame("", index=shown.index, columns=shown.columns)
+    signs["ours − paper"] = [sign_css(v) for v in cell["difference"]]
+    signs[CSL_DIFFERENCE] = [sign_css(v) for v in csl_difference(cell)]
+    numeric = [column for column in NUMERIC if column in shown]
+    right = [{"selector": f"th.col{shown.columns.get_loc(c)}", "props": "text-align: right"}
+             for c in numeric]  # fmt: skip
+    styler = shown.style.hide(axis="index")
+    if uuid:
+        styler = styler.set_uuid(uuid)
+    return (
+        styler.set_properties(subset=numeric, **{"text-align": "right", "white-space": "nowrap"})
+        .apply(lambda _: signs, axis=None)
+        .set_table_styles(right, overwrite=False)
+    )

@@ -17,6 +17,14 @@ import pandas as pd
 from cslnb.profiles import get_profile
 from cslnb.records import RecordError
 
+DATASET_TITLES = {
+    "cifar10": "CIFAR-10-LT",
+    "cifar100": "CIFAR-100-LT",
+    "tiny-imagenet": "Tiny-ImageNet-LT",
+    "imagenet-lt": "ImageNet-LT",
+    "synthetic": "synthetic LT",
+}
+"""How tables, sentences and figures name a dataset."""
 DEFAULT_OPTIONS = "{}"
 """``loss_options`` of a run with the loss's default options (the runs behind the tables)."""
 

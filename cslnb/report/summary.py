@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from cslnb.report.runs import check_accuracy, require_columns, select_profile
+from cslnb.report.runs import DATASET_TITLES, check_accuracy, require_columns, select_profile
 
 CSL = "csl"
 HIGHER = "CSL higher"
@@ -34,6 +34,8 @@ SUMMARY_COLUMNS = (
     "baseline_range",
     "n_csl",
     "n_baseline",
+    "csl_seeds",
+    "baseline_seeds",
     "verdict",
 )
 USED_COLUMNS = ("run_id", "profile", "loss", "loss_options", "seed", "accuracy", *CELL)
@@ -63,12 +65,17 @@ def _range(values: np.ndarray) -> str:
     return f"{values.min():.2f}–{values.max():.2f}"
 
 
+def _seeds(group: pd.DataFrame) -> str:
+    return " ".join(str(seed) for seed in sorted(int(s) for s in group["seed"]))
+
+
 def csl_summary(records: pd.DataFrame, profile: str | None = None) -> pd.DataFrame:
     """CSL against every other loss run on the same cell (dataset, imbalance type and ratio).
 
     One row per baseline and cell: ``baseline, dataset, imb_type, ratio, csl_mean,
     baseline_mean, difference`` (CSL - baseline), ``pooled_std, csl_range, baseline_range,
-    n_csl, n_baseline, verdict``. Only runs with default loss options of one profile are used;
+    n_csl, n_baseline, csl_seeds, baseline_seeds`` (the seeds, e.g. ``"0 1 2"``), ``verdict``.
+    Only runs with default loss options of one profile are used;
     with ``profile=None`` the records must hold one profile only (:class:`ValueError`
     otherwise). Cells without a CSL run are left out. A run without a final accuracy raises
     :class:`cslnb.records.RecordError` naming it.
@@ -81,6 +88,7 @@ def csl_summary(records: pd.DataFrame, profile: str | None = None) -> pd.DataFra
             loss: np.asarray([check_accuracy(row) for row in group.to_dict("records")])
             for loss, group in cell.groupby("loss", sort=True)
         }
+        seeds = {loss: _seeds(group) for loss, group in cell.groupby("loss", sort=True)}
         if CSL not in by_loss:
             continue
         csl = by_loss.pop(CSL)
@@ -99,6 +107,8 @@ def csl_summary(records: pd.DataFrame, profile: str | None = None) -> pd.DataFra
                     "baseline_range": _range(values),
                     "n_csl": int(csl.size),
                     "n_baseline": int(values.size),
+                    "csl_seeds": seeds[CSL],
+                    "baseline_seeds": seeds[baseline],
                     "verdict": verdict(csl, values),
                 }
             )
@@ -108,3 +118,35 @@ def csl_summary(records: pd.DataFrame, profile: str | None = None) -> pd.DataFra
         "baseline; the verdict compares seed ranges"
     )
     return result
+
+
+VERDICT_CLAUSES = {
+    HIGHER: "and CSL's worst seed beats the baseline's best",
+    LOWER: "and CSL's best seed is below the baseline's worst",
+    WITHIN: "within the seed spread (the seed ranges overlap)",
+    UNKNOWN: "with a single seed on one side, so the seed spread is unknown",
+}
+
+
+def csl_headline(summary: pd.DataFrame, dataset: str, ratio: float) -> str:
+    """One sentence: CSL against the best baseline (highest mean) of one cell, with seeds.
+
+    ``summary`` is :func:`csl_summary` output. The sentence gives both means, their seeds and
+    seed ranges, the difference and what the verdict means; a cell without a CSL run and a
+    baseline says so. Example: ``CIFAR-10-LT, ratio 100: CSL 25.77% (seeds 0 1 2, range
+    25.10–26.50) against the best baseline, balanced-softmax, 56.90% (seeds 0 1 2, range
+    56.20–57.60): 31.13 points lower, and CSL's best seed is below the baseline's worst.``
+    """
+    title = f"{DATASET_TITLES.get(dataset, dataset)}, ratio {ratio:g}"
+    cell = summary[(summary["dataset"] == dataset) & (summary["ratio"] == float(ratio))]
+    if cell.empty:
+        return f"{title}: no CSL run and baseline on this cell yet."
+    best = cell.loc[cell["baseline_mean"].idxmax()]
+    direction = "higher" if best["difference"] > 0 else "lower"
+    return (
+        f"{title}: CSL {best['csl_mean']:.2f}% (seeds {best['csl_seeds']}, range "
+        f"{best['csl_range']}) against the best baseline, {best['baseline']}, "
+        f"{best['baseline_mean']:.2f}% (seeds {best['baseline_seeds']}, range "
+        f"{best['baseline_range']}): {abs(best['difference']):.2f} points {direction}, "
+        f"{VERDICT_CLAUSES[best['verdict']]}."
+    )
