@@ -1,7 +1,8 @@
 """The runs behind each of the paper's tables and figures, as lists of :class:`RunConfig`.
 
 ``python -m cslnb reproduce table2 --profile quick --seeds 0 1 2`` trains every cell of Table 2
-whose record is missing, in order; interrupted runs resume from their checkpoints.
+whose record is missing (seed 0 of every cell first; ``--jobs N`` runs at once, see
+:mod:`cslnb.train.batch`); interrupted runs resume from their checkpoints.
 """
 
 from __future__ import annotations

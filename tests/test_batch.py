@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -85,6 +90,33 @@ def test_a_failing_run_does_not_stop_the_other_and_the_exit_status_says_so(tmp_p
     summary = capsys.readouterr().out.splitlines()[-2]
     assert summary.startswith("2 runs: 0 finished, 0 resumed and finished, 1 already had a record")
     assert "1 failed" in summary
+
+
+@pytest.mark.slow
+def test_a_worker_killed_by_the_system_is_a_failed_run_and_the_others_go_on(tmp_path):
+    """SIGKILL one worker process (as the kernel's out-of-memory killer would) once it runs."""
+    victim = "cifar10-exp50-csl-seed0"
+
+    def kill_victim_when_it_starts() -> None:
+        while True:
+            for child in multiprocessing.active_children():
+                if child.name == victim and child.pid:
+                    os.kill(child.pid, signal.SIGKILL)
+                    return
+            time.sleep(0.05)
+
+    threading.Thread(target=kill_victim_when_it_starts, daemon=True).start()
+    runs = target_runs("table1", "ci", losses=["ce", "csl"])
+    options = TrainOptions(
+        results_root=tmp_path / "results", checkpoint_root=tmp_path / "runs", device="cpu"
+    )
+    outcomes = run_batch(runs, options, jobs=2, progress=False)
+    assert [(o.run_id, o.status) for o in outcomes] == [
+        ("cifar10-exp50-ce-seed0", "finished"),
+        (victim, "failed"),
+    ]
+    assert outcomes[1].error == "its process exited with code -9 before reporting"
+    assert outcomes[0].record["final"]["epoch"] == 4
 
 
 def test_outcome_lines_of_finished_runs_give_accuracy_and_groups():

@@ -190,21 +190,20 @@ def run_batch(
     if jobs < 1:
         raise ValueError(f"--jobs must be at least 1, got {jobs}")
     ordered = schedule(configs)
-    display = BatchProgress(len(ordered), progress)
-    outcomes: dict[str, RunOutcome] = {}
-    pending: deque[RunConfig] = deque()
-    for config in ordered:
-        if not options.force and has_record(config, options):
-            outcomes[config.run_id] = RunOutcome(config.run_id, "had record")
-            display.ended(outcomes[config.run_id], skipped=True)
-        else:
-            pending.append(config)
-    runner = _run_in_this_process if jobs == 1 else _run_in_processes
+    batch = _Batch(replace(options, progress=False), BatchProgress(len(ordered), progress))
     try:
-        runner(pending, replace(options, progress=False), jobs, display, outcomes)
+        for config in ordered:
+            if not options.force and has_record(config, options):
+                batch.end(RunOutcome(config.run_id, "had record"), skipped=True)
+            else:
+                batch.pending.append(config)
+        if jobs == 1:
+            batch.run_here()
+        else:
+            batch.run_in_processes(jobs)
     finally:
-        display.close()
-    return [outcomes[config.run_id] for config in ordered]
+        batch.display.close()
+    return [batch.outcomes[config.run_id] for config in ordered]
 
 
 def has_record(config: RunConfig, options: TrainOptions) -> bool:
@@ -212,106 +211,85 @@ def has_record(config: RunConfig, options: TrainOptions) -> bool:
     return record_path(config.profile, config.dataset, config.run_id, options.results_root).exists()
 
 
-def _out_of_time(options: TrainOptions) -> bool:
-    return options.deadline is not None and budget.clock() >= options.deadline
+class _Batch:
+    """The runs of one :func:`run_batch` call: those waiting, and how each one ended."""
 
+    def __init__(self, options: TrainOptions, display: BatchProgress) -> None:
+        self.options = options
+        self.display = display
+        self.pending: deque[RunConfig] = deque()
+        self.outcomes: dict[str, RunOutcome] = {}
 
-def _not_started(
-    pending: deque[RunConfig], display: BatchProgress, outcomes: dict[str, RunOutcome]
-) -> None:
-    while pending:
-        outcome = RunOutcome(pending.popleft().run_id, "not started")
-        outcomes[outcome.run_id] = outcome
-        display.ended(outcome, skipped=True)
+    def end(self, outcome: RunOutcome, skipped: bool = False) -> None:
+        self.outcomes[outcome.run_id] = outcome
+        self.display.ended(outcome, skipped)
 
+    def out_of_time(self) -> bool:
+        """Past the deadline: the runs still waiting end as ``not started``."""
+        if self.options.deadline is None or budget.clock() < self.options.deadline:
+            return False
+        while self.pending:
+            self.end(RunOutcome(self.pending.popleft().run_id, "not started"), skipped=True)
+        return True
 
-def _run_in_this_process(
-    pending: deque[RunConfig],
-    options: TrainOptions,
-    jobs: int,
-    display: BatchProgress,
-    outcomes: dict[str, RunOutcome],
-) -> None:
-    while pending and not _out_of_time(options):
-        config = pending.popleft()
-        display.started(config.run_id)
-        outcome = run_one(
-            config, options, lambda done, total, run=config.run_id: display.epoch(run, done, total)
-        )
-        outcomes[config.run_id] = outcome
-        display.ended(outcome)
-    _not_started(pending, display, outcomes)
-
-
-def _run_in_processes(
-    pending: deque[RunConfig],
-    options: TrainOptions,
-    jobs: int,
-    display: BatchProgress,
-    outcomes: dict[str, RunOutcome],
-) -> None:
-    """Keep up to ``jobs`` worker processes busy; collect their events until all have ended."""
-    context = multiprocessing.get_context("spawn")
-    events = context.Queue()
-    threads = threads_per_job(jobs)
-    running: dict[str, multiprocessing.process.BaseProcess] = {}
-
-    def record_outcome(outcome: RunOutcome) -> None:
-        outcomes[outcome.run_id] = outcome
-        running.pop(outcome.run_id).join()
-        display.ended(outcome)
-
-    def handle(event: tuple[Any, ...]) -> None:
-        if event[0] == "epoch":
-            display.epoch(*event[1:])
-        else:
-            record_outcome(event[1])
-
-    try:
-        while pending or running:
-            while pending and len(running) < jobs and not _out_of_time(options):
-                config = pending.popleft()
-                process = context.Process(
-                    target=_worker, args=(config, options, threads, events), name=config.run_id
-                )
-                process.start()
-                running[config.run_id] = process
-                display.started(config.run_id)
-            if _out_of_time(options):
-                _not_started(pending, display, outcomes)
-            with contextlib.suppress(queue.Empty):
-                handle(events.get(timeout=0.5))
-            for run_id, process in list(running.items()):
-                if not process.is_alive():
-                    _collect_dead(run_id, process, events, handle, running, record_outcome)
-    finally:
-        for process in running.values():
-            process.join(timeout=30)
-            if process.is_alive():
-                process.terminate()
-        events.close()
-
-
-def _collect_dead(
-    run_id: str,
-    process: multiprocessing.process.BaseProcess,
-    events: Any,
-    handle: Callable[[tuple[Any, ...]], None],
-    running: dict[str, multiprocessing.process.BaseProcess],
-    record_outcome: Callable[[RunOutcome], None],
-) -> None:
-    """A worker has exited: read what it sent before dying; if no outcome came, it failed."""
-    while run_id in running:
-        try:
-            handle(events.get(timeout=1.0))
-        except queue.Empty:
-            record_outcome(
-                RunOutcome(
-                    run_id,
-                    "failed",
-                    error=f"its process exited with code {process.exitcode} before reporting",
+    def run_here(self) -> None:
+        """One run after another in this process."""
+        while self.pending and not self.out_of_time():
+            config = self.pending.popleft()
+            self.display.started(config.run_id)
+            self.end(
+                run_one(
+                    config,
+                    self.options,
+                    lambda done, total, run=config.run_id: self.display.epoch(run, done, total),
                 )
             )
+
+    def run_in_processes(self, jobs: int) -> None:
+        """Keep up to ``jobs`` worker processes busy; collect their events until all have ended."""
+        context = multiprocessing.get_context("spawn")
+        events = context.Queue()
+        threads = threads_per_job(jobs)
+        running: dict[str, multiprocessing.process.BaseProcess] = {}
+
+        def handle(event: tuple[Any, ...]) -> None:
+            if event[0] == "epoch":
+                self.display.epoch(*event[1:])
+            else:
+                running.pop(event[1].run_id).join()
+                self.end(event[1])
+
+        try:
+            while self.pending or running:
+                while self.pending and len(running) < jobs and not self.out_of_time():
+                    config = self.pending.popleft()
+                    process = context.Process(
+                        target=_worker,
+                        args=(config, self.options, threads, events),
+                        name=config.run_id,
+                    )
+                    process.start()
+                    running[config.run_id] = process
+                    self.display.started(config.run_id)
+                with contextlib.suppress(queue.Empty):
+                    handle(events.get(timeout=0.5))
+                for run_id, process in list(running.items()):
+                    # A worker that exited: read what it sent; if no outcome came, it failed.
+                    while run_id in running and not process.is_alive():
+                        try:
+                            handle(events.get(timeout=1.0))
+                        except queue.Empty:
+                            running.pop(run_id)
+                            error = f"its process exited with code {process.exitcode}"
+                            self.end(
+                                RunOutcome(run_id, "failed", error=error + " before reporting")
+                            )
+        finally:
+            for process in running.values():
+                process.join(timeout=30)
+                if process.is_alive():
+                    process.terminate()
+            events.close()
 
 
 def summarize(outcomes: Sequence[RunOutcome]) -> str:
