@@ -120,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs",
         type=_positive_int,
         default=1,
+        metavar="N",
         help="train N runs at once, each in its own process on the same device (default 1)",
     )
     action = reproduce.add_mutually_exclusive_group()
