@@ -174,7 +174,8 @@ def _solutions(coursework: Coursework) -> dict[str, str]:
     return {
         owner: cell.source
         for cell, owner in zip(nb.cells, cell_exercises(nb), strict=True)
-        if "otter_assign_solution_cell" in cell.metadata.get("tags", [])
+        if cell.cell_type == "code"
+        and "otter_assign_solution_cell" in cell.metadata.get("tags", [])
     }
 
 
