@@ -71,6 +71,12 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="retrain even if the record exists")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     parser.add_argument(
+        "--cuda-graph",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="replay the training step as a CUDA graph (auto: on CUDA, for long runs)",
+    )
+    parser.add_argument(
         "--time-budget",
         type=_positive_float,
         default=None,
@@ -169,6 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         progress=not args.no_progress,
         force=args.force,
         stop_after_epochs=getattr(args, "stop_after", None),
+        cuda_graph=args.cuda_graph,
         deadline=deadline,
     )
     try:

@@ -128,6 +128,29 @@ def test_nan_loss_stops_with_a_clear_message(tmp_path, monkeypatch):
     assert not list(tmp_path.rglob("*.json"))
 
 
+def test_divergence_found_at_the_epoch_end_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    """The non-finite check runs once per epoch on device-side flags, yet names the first bad
+    batch and its value, and the diverged epoch is never checkpointed."""
+    from cslnb.losses.ce import CrossEntropyLoss
+
+    assert train(config("ce"), options(tmp_path, stop_after_epochs=1)) is None
+    real_forward = CrossEntropyLoss.forward
+    calls = {"n": 0}
+
+    def infinite_from_third_batch(self, z, y, f=None):
+        calls["n"] += 1
+        loss = real_forward(self, z, y, f)
+        return loss * torch.inf if calls["n"] >= 3 else loss
+
+    monkeypatch.setattr(CrossEntropyLoss, "forward", infinite_from_third_batch)
+    with pytest.raises(TrainingDivergedError, match=r"ce loss became inf at epoch 2, batch 3 of"):
+        train(config("ce"), options(tmp_path))
+    assert calls["n"] > 3  # the epoch ran to its end before the check
+    ckpt = checkpoint_path(config("ce"), options(tmp_path))
+    assert torch.load(ckpt, weights_only=True)["epoch"] == 1
+    assert not list(tmp_path.rglob("*.json"))
+
+
 def test_two_process_gloo_ddp_run_completes(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "CSLNB_RESULTS_DIR": str(tmp_path / "results")}
     command = [

@@ -24,6 +24,11 @@ class LongTailLoss(nn.Module, abc.ABC):
     * ``epoch_trace()`` returns per-class values recorded for the last finished epoch
       (``{"semantic_scale": [...], ...}``); empty for losses with no per-epoch state.
     * The trainer calls the loss on training batches only: test data never reaches it.
+    * ``forward`` never reads a device value back to the host (no ``.item()``, ``bool()``,
+      ``bincount``, data-dependent shapes), so a training step runs without host
+      synchronisation and can be captured as a CUDA graph; state that changes between steps
+      lives in buffers updated in place. Python-side state that changes what ``forward``
+      computes (a phase switch set by ``start_epoch``) is reported by ``step_signature()``.
     """
 
     needs_features: ClassVar[bool] = False
@@ -47,6 +52,15 @@ class LongTailLoss(nn.Module, abc.ABC):
 
     def end_epoch(self, epoch: int) -> None:
         """Hook called after the last training batch of epoch ``epoch``."""
+
+    def step_signature(self) -> tuple[object, ...]:
+        """The Python-side state (not tensors) that decides what ``forward`` computes.
+
+        A training step captured as a CUDA graph (:mod:`cslnb.train.step`) replays the kernels
+        recorded at capture time, so it is re-captured whenever this value changes. Buffers
+        updated in place need no entry; the default is none.
+        """
+        return ()
 
     def epoch_trace(self) -> dict[str, list[float]]:
         """Per-class values of the last finished epoch, for plots; empty by default."""

@@ -1,4 +1,5 @@
-"""Shape checks shared by the losses: clear errors instead of deep broadcasting failures."""
+"""Shape checks shared by the losses (clear errors instead of deep broadcasting failures) and
+the one-hot label mask."""
 
 from __future__ import annotations
 
@@ -27,3 +28,11 @@ def check_features(features: torch.Tensor | None, batch_size: int) -> torch.Tens
     if features.ndim != 2 or features.shape[0] != batch_size:
         raise ValueError(f"features must have shape ({batch_size}, D), got {tuple(features.shape)}")
     return features
+
+
+def label_mask(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """Boolean (B, C) mask with ``mask[b, c] = (labels[b] == c)``: ``F.one_hot(...).bool()``
+    without the range check that ``F.one_hot`` makes by reading the labels' minimum and maximum
+    back to the host (a synchronisation on every call on devices that check)."""
+    classes = torch.arange(num_classes, device=labels.device)
+    return labels.unsqueeze(1) == classes

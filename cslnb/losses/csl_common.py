@@ -10,6 +10,14 @@ def compute_dtype(tensor: torch.Tensor) -> torch.dtype:
     return torch.promote_types(tensor.dtype, torch.float32)
 
 
+def prediction_counts(predictions: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """``m_i = #{b : predictions[b] = i}`` as float64, shape (C,): ``torch.bincount`` without
+    its host synchronisation (on CUDA it reads the largest value to size its output)."""
+    counts = torch.zeros(num_classes, dtype=torch.float64, device=predictions.device)
+    ones = torch.ones(predictions.shape, dtype=torch.float64, device=predictions.device)
+    return counts.index_add_(0, predictions, ones)
+
+
 def one_hot_distance_sums(values: torch.Tensor) -> torch.Tensor:
     """``d_i = Σ_b Σ_c (values[b, c] − [c = i])²`` for every class ``i``, shape (C,).
 

@@ -52,7 +52,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from cslnb.losses.checks import check_features
-from cslnb.losses.csl_common import compute_dtype, one_hot_distance_sums
+from cslnb.losses.csl_common import (
+    compute_dtype,
+    one_hot_distance_sums,
+    prediction_counts,
+)
 
 _STAT_NAMES = ("semantic_scale", "entropy", "gamma", "reinforcement")
 
@@ -143,7 +147,7 @@ class PaperCSLState(nn.Module):
         if not self.use_npred:
             n_pred = ones
         elif self.npred == "batch":
-            n_pred = torch.bincount(p.argmax(dim=1), minlength=c).to(torch.float64)
+            n_pred = prediction_counts(p.argmax(dim=1), c)
         else:
             n_pred = batch * self.stat_pred_freq
         r = self.stat_reinforcement if self.use_reinforcement else torch.zeros_like(ones)

@@ -33,7 +33,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cslnb.losses.csl_common import compute_dtype, one_hot_distance_sums
+from cslnb.losses.csl_common import (
+    compute_dtype,
+    one_hot_distance_sums,
+    prediction_counts,
+)
 
 _STAT_NAMES = ("semantic_scale", "entropy", "gamma", "reinforcement")
 
@@ -73,7 +77,7 @@ class ReleasedCSLState(nn.Module):
         with torch.no_grad():
             zd = z.detach()
             preds = zd.argmax(dim=1)
-            m = torch.bincount(preds, minlength=c).to(torch.float64)
+            m = prediction_counts(preds, c)
             # Steps 2-3.
             norms = torch.linalg.vector_norm(zd, dim=1).to(torch.float64)
             self.store_norm_sum.index_add_(0, labels, norms)

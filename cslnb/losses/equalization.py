@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from cslnb.losses.base import LongTailLoss
-from cslnb.losses.checks import check_batch
+from cslnb.losses.checks import check_batch, label_mask
 
 SUPPRESSED_LOGIT = -1.0e4
 """Finite (representable in fp16 and bf16) and far below any kept logit: exp underflows to 0."""
@@ -30,8 +30,7 @@ def equalization_keep_mask(
     labels: torch.Tensor, head: torch.Tensor, u: torch.Tensor, gamma_ignore: float
 ) -> torch.Tensor:
     """Boolean (B, C) mask of the logits kept: ``t_k + [u > γ_ignore] + [k = y] > 0``."""
-    target = F.one_hot(labels, head.numel()).bool()
-    return head.unsqueeze(0) | (u > gamma_ignore) | target
+    return head.unsqueeze(0) | (u > gamma_ignore) | label_mask(labels, head.numel())
 
 
 class EqualizationLoss(LongTailLoss):

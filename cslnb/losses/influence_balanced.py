@@ -21,7 +21,7 @@ from typing import ClassVar
 import torch
 import torch.nn.functional as F
 
-from cslnb.losses.checks import check_batch, check_features
+from cslnb.losses.checks import check_batch, check_features, label_mask
 from cslnb.losses.focal import focal_modulation
 from cslnb.losses.weighting import ClassWeights, WeightedLongTailLoss
 
@@ -33,7 +33,7 @@ def influence_factor(
 ) -> torch.Tensor:
     """Per-sample ``α / (Σ_c |softmax(z)_c - onehot(y)_c| · ‖h‖₁ + ε)`` in float32."""
     probs = torch.softmax(logits.float(), dim=1)
-    onehot = F.one_hot(labels, logits.shape[1]).to(probs.dtype)
+    onehot = label_mask(labels, logits.shape[1]).to(probs.dtype)
     g = (probs - onehot).abs().sum(dim=1)
     h_norm = features.float().abs().sum(dim=1)
     return alpha / (g * h_norm + IB_EPSILON)
@@ -68,6 +68,10 @@ class InfluenceBalancedLoss(WeightedLongTailLoss):
     def start_epoch(self, epoch: int) -> None:
         super().start_epoch(epoch)
         self.ib_active = epoch >= self.ib_start_epoch
+
+    def step_signature(self) -> tuple[object, ...]:
+        """Plain CE before ``ib_start_epoch``, the influence-weighted loss from then on."""
+        return (self.ib_active,)
 
     def forward(
         self, logits: torch.Tensor, labels: torch.Tensor, features: torch.Tensor | None = None

@@ -91,6 +91,10 @@ class TrainOptions:
     (for time-limited sessions such as Colab); the next call resumes."""
     keep_checkpoint: bool = False
     """Keep the checkpoint folder after the record is written (default: delete it)."""
+    cuda_graph: Literal["auto", "on", "off"] = "auto"
+    """Replay the training step as a CUDA graph (:mod:`cslnb.train.step`): ``auto`` does on CUDA
+    for runs long enough to repay the capture. Same kernels as the eager step, so it changes
+    speed, not what a run computes: hence an option here, not a :class:`RunConfig` field."""
     deadline: float | None = None
     """Unix time by which this call should end: an epoch starts only when it is expected to
     finish by then (:mod:`cslnb.train.budget`); the run stops at an epoch boundary with its

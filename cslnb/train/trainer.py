@@ -43,6 +43,7 @@ from cslnb.train.metrics import group_accuracy, overall_accuracy, per_class_accu
 from cslnb.train.pipeline import DataPipeline, build_pipeline
 from cslnb.train.recipes import Recipe, recipe_for
 from cslnb.train.state import TrainingState
+from cslnb.train.step import TrainStep, autocast, use_step_graph
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -116,6 +117,23 @@ def _train(
     elif ckpt.parent.exists() and dist_info.is_main:
         shutil.rmtree(ckpt.parent)
     forward_model = _forward_model(state.model, config, device, dist_info)
+    use_graph = use_step_graph(
+        options.cuda_graph,
+        device,
+        precision,
+        distributed=dist_info.enabled,
+        total_steps=recipe.epochs * math.ceil(sum(data.class_counts) / batch_size),
+    )
+    step = TrainStep(
+        forward_model,
+        state.loss_fn,
+        state.optimizer,
+        state.scaler,
+        device,
+        precision,
+        channels_last=config.channels_last,
+        use_graph=use_graph,
+    )
 
     end_epoch = recipe.epochs
     if options.stop_after_epochs is not None:
@@ -141,9 +159,7 @@ def _train(
         for group in state.optimizer.param_groups:
             group["lr"] = lr
         state.loss_fn.start_epoch(epoch)
-        train_loss, train_acc = _train_epoch(
-            forward_model, state, data, epoch, device, precision, config
-        )
+        train_loss, train_acc = _train_epoch(step, data, epoch, config)
         state.loss_fn.end_epoch(epoch)
         entry: dict[str, Any] = {
             "epoch": epoch + 1,
@@ -170,6 +186,7 @@ def _train(
         return None
 
     record = _build_record(config, profile, recipe, data, state, device, precision)
+    record["cuda_graph"] = use_graph
     if dist_info.is_main:
         write_json_atomic(out_path, record)
         if not options.keep_checkpoint:
@@ -226,40 +243,27 @@ def _forward_model(
 
 
 def _train_epoch(
-    model: nn.Module,
-    state: TrainingState,
-    data: DataPipeline,
-    epoch: int,
-    device: torch.device,
-    precision: Precision,
-    config: RunConfig,
+    step: TrainStep, data: DataPipeline, epoch: int, config: RunConfig
 ) -> tuple[float, float]:
-    """One pass over the training batches through ``model`` (the possibly wrapped
-    ``state.model``); returns (mean loss, accuracy %) over the epoch."""
-    loss_fn, optimizer, scaler = state.loss_fn, state.optimizer, state.scaler
-    model.train()
-    total_loss = torch.zeros((), dtype=torch.float64, device=device)
-    correct = torch.zeros((), dtype=torch.int64, device=device)
-    seen = 0
-    for step, (images, labels) in enumerate(data.train_batches(epoch)):
-        if config.channels_last:
-            images = images.contiguous(memory_format=torch.channels_last)
-        with _autocast(device, precision):
-            logits, features = model(images, return_features=True)
-            loss = loss_fn(logits, labels, features if loss_fn.needs_features else None)
-        if not torch.isfinite(loss):
-            raise TrainingDivergedError(
-                f"{config.loss} loss became {loss.item()} at epoch {epoch + 1}, batch {step + 1} "
-                f"of run {config.run_id}; the run stopped (its last checkpoint is kept)"
-            )
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
-        total_loss += loss.detach().double() * labels.numel()
-        correct += (logits.detach().argmax(dim=1) == labels).sum()
-        seen += labels.numel()
-    return float(total_loss) / max(seen, 1), 100.0 * float(correct) / max(seen, 1)
+    """One pass over the training batches; returns (mean loss, accuracy %) over the epoch.
+
+    The steps never wait for the device; the epoch's totals are read once at its end. A loss
+    that became NaN or infinite at any step raises :class:`TrainingDivergedError` then, before
+    the epoch's statistics, evaluation and checkpoint, so the last checkpoint kept is the
+    previous epoch's.
+    """
+    step.model.train()
+    step.start_epoch()
+    for images, labels in data.train_batches(epoch):
+        step(images, labels)
+    totals = step.finish_epoch()
+    if totals.first_nonfinite_step is not None:
+        raise TrainingDivergedError(
+            f"{config.loss} loss became {totals.first_nonfinite_loss} at epoch {epoch + 1}, "
+            f"batch {totals.first_nonfinite_step + 1} of run {config.run_id}; the run stopped "
+            "(its last checkpoint is kept)"
+        )
+    return totals.mean_loss, totals.accuracy
 
 
 @torch.no_grad()
@@ -277,7 +281,7 @@ def _evaluate(
     for images, target in data.test_batches():
         if config.channels_last:
             images = images.contiguous(memory_format=torch.channels_last)
-        with _autocast(device, precision):
+        with autocast(device, precision):
             logits = model(images)
         predictions.append(logits.argmax(dim=1))
         labels.append(target)
@@ -288,12 +292,6 @@ def _evaluate(
         "per_class_accuracy": per_class,
         "group_accuracy": group_accuracy(per_class, groups),
     }
-
-
-def _autocast(device: torch.device, precision: Precision) -> contextlib.AbstractContextManager:
-    if precision.dtype is None:
-        return contextlib.nullcontext()
-    return torch.autocast(device_type=device.type, dtype=precision.dtype)
 
 
 def _build_record(
