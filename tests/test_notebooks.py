@@ -7,6 +7,8 @@ read the ``.ipynb`` files, so they run in well under a second.
 from __future__ import annotations
 
 import json
+import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import nbformat
@@ -14,9 +16,11 @@ import pytest
 
 from cslnb.book import COLAB_INSTALL_CELL, REPO_URL
 from cslnb.book_execution import CELL_METADATA, NOTEBOOK_METADATA
+from cslnb.records_migrate import find_absolute_paths
 
 BOOK = Path(__file__).resolve().parents[1] / "book"
 NOTEBOOKS = sorted(BOOK.glob("[0-9][0-9]_*.ipynb"))
+LOCAL_BADGE = "_static/colab-badge.svg"
 
 
 def _load(path: Path) -> dict:
@@ -103,6 +107,9 @@ def test_colab_install_cell_first(notebook: tuple[str, dict]) -> None:
     assert badge in _source(first_markdown), (
         f"{name}: the first markdown cell needs an 'Open in Colab' badge linking {badge}"
     )
+    assert f"[![Open In Colab]({LOCAL_BADGE})](https://{badge})" in _source(first_markdown), (
+        f"{name}: the badge image must be the book's own {LOCAL_BADGE} (loads offline)"
+    )
 
 
 def test_install_cell_acts_on_colab_only() -> None:
@@ -124,3 +131,41 @@ def test_profile_cell(notebook: tuple[str, dict]) -> None:
     assert any("show_profile(" in s or "CSLNB_PROFILE" in s for s in sources[:3]), (
         f"{name}: one of the first code cells must show the profile (cslnb.book.show_profile)"
     )
+
+
+# --- the book as a web page: plumbing hidden, images local, no machine paths ----------------
+
+
+def _tags(cell: dict) -> list[str]:
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def test_install_cell_removed_and_profile_code_collapsed(notebook: tuple[str, dict]) -> None:
+    """The HTML drops the Colab install cell (the notebook keeps it: it runs on Colab and under
+    nbval) and collapses the profile cell's code, so a chapter opens with prose and results."""
+    name, nb = notebook
+    cells = _code_cells(nb)
+    assert "remove-cell" in _tags(cells[0]), f"{name}: install cell needs the tag remove-cell"
+    profile_cell = next(c for c in cells if "show_profile(" in _source(c))
+    assert "hide-input" in _tags(profile_cell), f"{name}: profile cell needs the tag hide-input"
+
+
+def test_images_are_local(notebook: tuple[str, dict]) -> None:
+    name, nb = notebook
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] == "markdown":
+            remote = re.findall(r"!\[[^\]]*\]\((https?://[^)]+)\)", _source(cell))
+            assert not remote, f"{name}: cell {i} shows remote image(s) {remote}"
+
+
+def test_colab_badge_image_is_an_svg_in_the_book() -> None:
+    svg = ET.fromstring((BOOK / LOCAL_BADGE).read_text())
+    assert svg.tag == "{http://www.w3.org/2000/svg}svg"
+    assert float(svg.get("width")) > 0 and float(svg.get("height")) > 0
+
+
+def test_outputs_hold_no_absolute_path(notebook: tuple[str, dict]) -> None:
+    name, nb = notebook
+    for i, cell in enumerate(_code_cells(nb), start=1):
+        leaks = list(find_absolute_paths(cell.get("outputs", [])))
+        assert not leaks, f"{name}: code cell {i} output shows a machine path: {leaks[:3]}"

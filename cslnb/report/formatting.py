@@ -81,6 +81,14 @@ POSITIVE_CSS = "color: #005a8c; background-color: #e3f0fa; font-weight: 600"
 """A positive difference (blue: ours above the paper, or CSL above the method)."""
 NEGATIVE_CSS = "color: #a33c00; background-color: #fbe9df; font-weight: 600"
 """A negative difference (vermillion: ours below the paper, or CSL below the method)."""
+TABLE_CSS = [
+    {"selector": "th", "props": "padding: 0.3em 0.8em; border-bottom: 1px solid #999"},
+    {
+        "selector": "td",
+        "props": "padding: 0.2em 0.8em; border-bottom: 1px solid #e4e4e4; white-space: nowrap",
+    },
+]
+"""Cell padding and row rules: a notebook output table gets no styling from the book's theme."""
 
 
 def sign_css(value: float) -> str:
@@ -123,5 +131,5 @@ def style_cell(cell: pd.DataFrame, digits: int = 2, uuid: str = "") -> Styler:
     return (
         styler.set_properties(subset=numeric, **{"text-align": "right", "white-space": "nowrap"})
         .apply(lambda _: signs, axis=None)
-        .set_table_styles(right, overwrite=False)
+        .set_table_styles([*TABLE_CSS, *right], overwrite=False)
     )
