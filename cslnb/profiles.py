@@ -19,7 +19,7 @@ Select one with the ``CSLNB_PROFILE`` environment variable (default ``quick``) o
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Literal
 
 PROFILE_ENV_VAR = "CSLNB_PROFILE"
@@ -49,9 +49,20 @@ class Profile:
     """Training epochs for Tiny-ImageNet-LT and ImageNet-LT."""
     large_image_size: int
     """Input side for Tiny-ImageNet-LT and ImageNet-LT (the paper: 224)."""
+    cifar_width: int = 16
+    """Channels of the CIFAR ResNet's first stage (16 as in He et al.; stages double it)."""
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
+
+    def matches(self, stored: dict[str, object]) -> bool:
+        """Whether ``stored`` (a run record's ``profile``) is this very definition.
+
+        A field missing from ``stored`` was added to :class:`Profile` after the record was
+        written; the run used that field's default, so the default stands in for it.
+        """
+        defaults = {f.name: f.default for f in fields(self) if f.default is not MISSING}
+        return {**defaults, **stored} == self.to_dict()
 
 
 PROFILES: dict[str, Profile] = {
@@ -92,6 +103,16 @@ PROFILES: dict[str, Profile] = {
         large_image_size=224,
     ),
 }
+
+BUILTIN_PROFILES = frozenset(PROFILES)
+
+
+def register_profile(profile: Profile) -> None:
+    """Make ``profile`` known by its name in this process (for candidate profiles under study,
+    see :mod:`cslnb.profile_search`); the three built-in names cannot be redefined."""
+    if profile.name in BUILTIN_PROFILES:
+        raise ValueError(f"the built-in profile {profile.name!r} cannot be redefined")
+    PROFILES[profile.name] = profile
 
 
 def get_profile(name: str | None = None) -> Profile:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from cslnb.atomic import write_atomic
 from cslnb.paths import results_dir
+from cslnb.profiles import PROFILES
 
 SCHEMA_VERSION = 1
 REQUIRED_KEYS = ("schema_version", "run_id", "config", "profile", "dataset", "final", "epochs")
@@ -44,6 +45,10 @@ RECORD_COLUMNS = (
 
 class RecordError(ValueError):
     """A run record that is missing fields or is not valid JSON."""
+
+
+class StaleRecordError(RecordError):
+    """Run records made under an earlier (or unknown) definition of their profile."""
 
 
 def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
@@ -113,10 +118,43 @@ def record_row(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def load_records(root: Path | None = None, profile: str | None = None) -> pd.DataFrame:
+def profile_is_current(record: dict[str, Any]) -> bool:
+    """Whether ``record`` was made under the current definition of its profile.
+
+    A profile name keeps its meaning only while its sizes stay the same: a record made before
+    ``quick`` was redefined is not a ``quick`` record any more. Unknown profile names are not
+    current either.
+    """
+    stored = record["profile"]
+    current = PROFILES.get(stored.get("name"))
+    return current is not None and current.matches(stored)
+
+
+def load_records(
+    root: Path | None = None, profile: str | None = None, *, include_stale: bool = False
+) -> pd.DataFrame:
     """All run records under ``root`` as a DataFrame, one row per run (see :func:`record_row`).
 
-    A malformed record raises :class:`RecordError` instead of being skipped silently.
+    A malformed record raises :class:`RecordError` instead of being skipped silently, and so
+    does a record whose profile definition is not the current one (:func:`profile_is_current`),
+    so that no table shows an old definition's numbers under the profile's name. With
+    ``include_stale=True`` such records are returned too, flagged by a ``profile_current``
+    column.
     """
-    rows = [record_row(read_record(path)) for path in iter_record_paths(root, profile)]
-    return pd.DataFrame(rows, columns=list(RECORD_COLUMNS))
+    rows, stale = [], []
+    for path in iter_record_paths(root, profile):
+        record = read_record(path)
+        current = profile_is_current(record)
+        if not current:
+            stale.append(path)
+        rows.append({**record_row(record), "profile_current": current})
+    if stale and not include_stale:
+        listed = "\n  ".join(str(path) for path in stale[:5])
+        more = f"\n  ... and {len(stale) - 5} more" if len(stale) > 5 else ""
+        raise StaleRecordError(
+            f"{len(stale)} run record(s) were made under another definition of their profile "
+            f"than the one in cslnb/profiles.py; retrain them or move them out of the results "
+            f"folder:\n  {listed}{more}"
+        )
+    columns = [*RECORD_COLUMNS, "profile_current"] if include_stale else list(RECORD_COLUMNS)
+    return pd.DataFrame(rows, columns=columns)

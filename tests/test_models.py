@@ -105,3 +105,21 @@ def test_names():
             build_model(bad, 10)
     with pytest.raises(ValueError, match="pretrained"):
         build_model("resnet32", 10, pretrained=True)
+
+
+@pytest.mark.parametrize("width", [16, 32])
+def test_cifar_resnet_width_sets_every_stage(width):
+    model = build_model("resnet8", num_classes=10, width=width)
+    assert model.feature_dim == 4 * width
+    convs = [m.out_channels for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    # stem, then two 3x3 convs in each of the three one-block stages
+    assert convs == [width, width, width, 2 * width, 2 * width, 4 * width, 4 * width]
+    logits, features = model(torch.zeros(2, 3, 16, 16), return_features=True)
+    assert logits.shape == (2, 10) and features.shape == (2, 4 * width)
+
+
+def test_width_is_for_cifar_resnets_only():
+    with pytest.raises(ValueError, match="CIFAR ResNets only"):
+        build_model("resnet18", num_classes=10, width=32)
+    with pytest.raises(ValueError, match="even number"):
+        build_model("resnet8", num_classes=10, width=3)

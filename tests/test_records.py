@@ -10,6 +10,7 @@ import cslnb.data.cifar as cifar
 from cslnb import records_migrate
 from cslnb.data import CIFAR_CLASS_NAMES, build_cifar_lt, load_cifar_arrays
 from cslnb.data.fingerprint import fingerprint_files
+from cslnb.profiles import PROFILES
 from cslnb.records import (
     RECORD_COLUMNS,
     RecordError,
@@ -25,7 +26,7 @@ RECORD = {
     "schema_version": 1,
     "run_id": "cifar10-exp100-ce-seed0",
     "config": {"dataset": "cifar10", "ratio": 100, "imb_type": "exp", "loss": "ce", "seed": 0},
-    "profile": {"name": "quick"},
+    "profile": PROFILES["quick"].to_dict(),
     "dataset": {"class_counts": [5, 1], "source": "synthetic"},
     "final": {
         "accuracy": 75.0,

@@ -10,7 +10,7 @@ import re
 
 from torch import nn
 
-from cslnb.models.cifar_resnet import CifarResNet, cifar_resnet
+from cslnb.models.cifar_resnet import BASE_WIDTH, CifarResNet, cifar_resnet
 from cslnb.models.heads import NormedLinear
 from cslnb.models.torchvision_resnets import TORCHVISION_NAMES, TorchvisionResNet
 
@@ -20,13 +20,21 @@ _CIFAR_NAME = re.compile(r"resnet(\d+)")
 
 
 def build_model(
-    name: str, num_classes: int, *, cosine_head: bool = False, pretrained: bool = False
+    name: str,
+    num_classes: int,
+    *,
+    cosine_head: bool = False,
+    pretrained: bool = False,
+    width: int = BASE_WIDTH,
 ) -> nn.Module:
     """Build model ``name``: ``resnet{6n+2}`` (CIFAR family), ``resnet18`` or ``resnet50``.
 
-    ``pretrained`` (torchvision ImageNet weights) exists only for resnet18/resnet50.
+    ``pretrained`` (torchvision ImageNet weights) exists only for resnet18/resnet50; ``width``
+    (first-stage channels, 16 as in He et al.) only for the CIFAR family.
     """
     if name in TORCHVISION_NAMES:
+        if width != BASE_WIDTH:
+            raise ValueError(f"width applies to the CIFAR ResNets only, not to {name!r}")
         return TorchvisionResNet(name, num_classes, cosine_head=cosine_head, pretrained=pretrained)
     match = _CIFAR_NAME.fullmatch(name)
     depth = int(match.group(1)) if match else 0
@@ -35,7 +43,7 @@ def build_model(
         raise ValueError(f"unknown model {name!r}; choose one of: {known} (or any resnet{{6n+2}})")
     if pretrained:
         raise ValueError(f"no pretrained weights exist for the CIFAR ResNet {name!r}")
-    return cifar_resnet(depth=depth, num_classes=num_classes, cosine_head=cosine_head)
+    return cifar_resnet(depth=depth, num_classes=num_classes, cosine_head=cosine_head, width=width)
 
 
 __all__ = [

@@ -1,8 +1,10 @@
 """CIFAR ResNet of depth 6n+2 (He et al. 2016, Sec. 4.2), as used by LDAM-DRW, CB and IB-Loss.
 
-3x3 stem to 16 channels, three stages of ``n`` BasicBlocks (16/32/64 channels, strides
-1/2/2) with parameter-free option-A shortcuts, global average pooling and a linear or cosine
-head. Depth 32 (n = 5) is the paper's ResNet-32; depth 8 (n = 1) is the fast profiles' model.
+3x3 stem to ``w`` channels, three stages of ``n`` BasicBlocks (``w``/``2w``/``4w`` channels,
+strides 1/2/2) with parameter-free option-A shortcuts, global average pooling and a linear or
+cosine head. ``w = 16`` is He et al.'s width; depth 32 (n = 5) is the paper's ResNet-32, depth 8
+(n = 1) the fast profiles' model (which may widen it, as in wide ResNets, Zagoruyko and
+Komodakis 2016).
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from torch import nn
 
 from cslnb.models.heads import make_head
 
-STAGE_CHANNELS = (16, 32, 64)
+BASE_WIDTH = 16
+"""Channels of the stem and first stage in He et al.'s CIFAR ResNets; later stages double it."""
 STAGE_STRIDES = (1, 2, 2)
 
 
@@ -53,24 +56,34 @@ class BasicBlock(nn.Module):
 class CifarResNet(nn.Module):
     """ResNet-(6n+2) for 32x32 inputs (any size works thanks to global pooling)."""
 
-    def __init__(self, depth: int = 32, num_classes: int = 10, cosine_head: bool = False) -> None:
+    def __init__(
+        self,
+        depth: int = 32,
+        num_classes: int = 10,
+        cosine_head: bool = False,
+        width: int = BASE_WIDTH,
+    ) -> None:
         super().__init__()
         if depth < 8 or (depth - 2) % 6 != 0:
             raise ValueError(f"CIFAR ResNet depth must be 6n+2 with n >= 1, got {depth}")
+        if width < 2 or width % 2 != 0:
+            raise ValueError(f"CIFAR ResNet width must be an even number >= 2, got {width}")
         blocks_per_stage = (depth - 2) // 6
         self.depth = depth
-        self.conv1 = nn.Conv2d(3, STAGE_CHANNELS[0], 3, 1, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(STAGE_CHANNELS[0])
+        self.width = width
+        stage_channels = (width, 2 * width, 4 * width)
+        self.conv1 = nn.Conv2d(3, width, 3, 1, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
         stages = []
-        in_channels = STAGE_CHANNELS[0]
-        for channels, stride in zip(STAGE_CHANNELS, STAGE_STRIDES, strict=True):
+        in_channels = width
+        for channels, stride in zip(stage_channels, STAGE_STRIDES, strict=True):
             blocks = []
             for index in range(blocks_per_stage):
                 blocks.append(BasicBlock(in_channels, channels, stride if index == 0 else 1))
                 in_channels = channels
             stages.append(nn.Sequential(*blocks))
         self.stages = nn.Sequential(*stages)
-        self.feature_dim = STAGE_CHANNELS[-1]
+        self.feature_dim = stage_channels[-1]
         self.fc = make_head(self.feature_dim, num_classes, cosine_head)
         for module in self.modules():
             if isinstance(module, (nn.Conv2d, nn.Linear)):
@@ -85,6 +98,9 @@ class CifarResNet(nn.Module):
         return (logits, features) if return_features else logits
 
 
-def cifar_resnet(depth: int = 32, num_classes: int = 10, cosine_head: bool = False) -> CifarResNet:
-    """CIFAR ResNet of depth ``6n + 2``; ``cosine_head`` swaps the linear head for NormedLinear."""
-    return CifarResNet(depth=depth, num_classes=num_classes, cosine_head=cosine_head)
+def cifar_resnet(
+    depth: int = 32, num_classes: int = 10, cosine_head: bool = False, width: int = BASE_WIDTH
+) -> CifarResNet:
+    """CIFAR ResNet of depth ``6n + 2`` and first-stage ``width``; ``cosine_head`` swaps the
+    linear head for NormedLinear."""
+    return CifarResNet(depth=depth, num_classes=num_classes, cosine_head=cosine_head, width=width)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 from dataclasses import dataclass
@@ -35,14 +36,29 @@ class Precision:
         return "fp32" if self.dtype is None else str(self.dtype).removeprefix("torch.")
 
 
+@functools.cache
+def cpu_supports_bf16() -> bool:
+    """Whether this CPU computes bf16 in hardware (AVX-512 BF16 or AMX tiles), probed once.
+
+    Without either, oneDNN emulates bf16 and autocast is slower than fp32, so ``amp="auto"``
+    stays in fp32 there. The probe uses PyTorch's own CPU feature checks; a build that lacks
+    them counts as unsupported.
+    """
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(bool(getattr(torch.cpu, check, lambda: False)()) for check in checks)
+
+
 def pick_precision(device: torch.device, amp: str) -> Precision:
-    """``auto``: bf16 on GPUs that support it, else fp16 with a grad scaler; fp32 on CPU/MPS."""
+    """``auto``: bf16 on GPUs that support it, else fp16 with a grad scaler; bf16 on CPUs that
+    compute it in hardware (:func:`cpu_supports_bf16`), else fp32; fp32 on MPS."""
     if amp == "off":
         return Precision(None, False)
     if amp == "bf16":
         return Precision(torch.bfloat16, False)
     if amp == "fp16":
         return Precision(torch.float16, device.type == "cuda")
+    if device.type == "cpu":
+        return Precision(torch.bfloat16, False) if cpu_supports_bf16() else Precision(None, False)
     if device.type != "cuda":
         return Precision(None, False)
     if torch.cuda.is_bf16_supported():

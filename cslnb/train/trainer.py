@@ -216,6 +216,7 @@ def _fresh_state(
         len(data.class_names),
         cosine_head=loss_fn.needs_cosine_head,
         pretrained=config.pretrained,
+        **({} if config.dataset in FOLDER_DATASETS else {"width": profile.cifar_width}),
     ).to(device)
     if config.channels_last:
         model = model.to(memory_format=torch.channels_last)

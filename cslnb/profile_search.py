@@ -1,0 +1,183 @@
+"""Choosing the ``quick`` profile: candidate miniatures, scored by how they order the baselines.
+
+A miniature is faithful when it ranks the well-replicated baselines as full-size training does.
+The *calibration set* is the six established methods of the paper's Table 2 on CIFAR-10-LT
+(CE, Focal, CE + CB, Focal + CB, LDAM, LDAM-DRW at imbalance ratios 100 and 50): their published
+ResNet-32 numbers replicate Cao et al. (2019) and Cui et al. (2019). A candidate's score is its
+*pairwise order agreement*: over every pair of methods in a cell, whether the mean accuracy over
+seeds orders the pair as the paper's value does (pairs the paper ties are skipped),
+
+    agreement = #{(a, b): sign(ours_a - ours_b) = sign(paper_a - paper_b) != 0} / #{pairs compared}.
+
+Everything else (CSL, IB and its variants, Balanced Softmax, logit adjustment, ...) is held out:
+no candidate is ever scored on it. Each candidate is a :class:`~cslnb.profiles.Profile` that
+differs from the current ``quick`` in a few fields; its runs are ordinary run records under
+``data/profile_search/<candidate>/``.
+
+Command line::
+
+    python -m cslnb.profile_search run CANDIDATE --seeds 0 --ratios 100 --data-root DIR
+    python -m cslnb.profile_search summary
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import math
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+from cslnb.paper_tables import paper_value
+from cslnb.paths import project_root
+from cslnb.profiles import PROFILES, Profile, register_profile
+from cslnb.records import iter_record_paths, read_record, record_row
+
+CALIBRATION_LOSSES = ("ce", "focal", "ce-cb", "focal-cb", "ldam", "ldam-drw")
+"""The six established baselines whose order a faithful miniature must keep."""
+CALIBRATION_CELLS = (("cifar10", 100.0), ("cifar10", 50.0))
+SEARCH_ROOT_NAME = Path("data") / "profile_search"
+
+
+def _candidate(name: str, **changes: object) -> Profile:
+    return replace(PROFILES["quick"], name=name, **changes)
+
+
+CANDIDATES: dict[str, Profile] = {
+    profile.name: profile
+    for profile in (
+        _candidate("r8w16-16px-e72", epochs=72, eval_every=8),
+        _candidate("r8w32-16px-e40", epochs=40, eval_every=8, cifar_width=32),
+        _candidate("r8w16-16px-e72-b64", epochs=72, eval_every=8, batch_size=64),
+        _candidate("r8w16-16px-e120", epochs=120, eval_every=10),
+        _candidate("r8w32-16px-e60-b64", epochs=60, eval_every=10, cifar_width=32, batch_size=64),
+    )
+}
+"""Candidate miniatures, named by model, width, image side, epochs (and batch when not 128)."""
+
+
+def search_root() -> Path:
+    return project_root() / SEARCH_ROOT_NAME
+
+
+def pairwise_agreement(ours: Mapping[str, float], paper: Mapping[str, float]) -> tuple[int, int]:
+    """(pairs ordered as the paper orders them, pairs compared) over methods present in both.
+
+    A pair the paper ties is skipped; a pair we tie counts as compared and not agreeing.
+    """
+    methods = sorted(m for m in ours if m in paper and not math.isnan(paper[m]))
+    agree = compared = 0
+    for a, b in itertools.combinations(methods, 2):
+        paper_sign = _sign(paper[a] - paper[b])
+        if paper_sign == 0:
+            continue
+        compared += 1
+        agree += int(_sign(ours[a] - ours[b]) == paper_sign)
+    return agree, compared
+
+
+def _sign(value: float) -> int:
+    return (value > 0) - (value < 0)
+
+
+def paper_calibration_values(dataset: str, ratio: float) -> dict[str, float]:
+    """The paper's Table 2 value of each calibration method in one cell."""
+    return {loss: paper_value(2, loss, dataset, ratio) for loss in CALIBRATION_LOSSES}
+
+
+def load_candidate_runs(root: Path | None = None) -> pd.DataFrame:
+    """Every calibration run under the search root, one row per run, named by candidate."""
+    rows = []
+    for path in iter_record_paths(root or search_root()):
+        record = read_record(path)
+        row = record_row(record)
+        if row["loss"] in CALIBRATION_LOSSES and row["loss_options"] == "{}":
+            rows.append({**row, "candidate": row["profile"], "precision": record["precision"]})
+    return pd.DataFrame(rows)
+
+
+def candidate_scores(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per candidate and cell: agreement, seeds, each method's mean ± std, run time.
+
+    Cells lacking a calibration method are scored on the methods they have (``methods`` says
+    how many), so screening runs on a few methods can be compared; only complete cells count
+    towards the target.
+    """
+    rows = []
+    for (candidate, dataset, ratio), cell in runs.groupby(["candidate", "dataset", "ratio"]):
+        stats = cell.groupby("loss")["accuracy"].agg(["mean", "std", "count"])
+        agree, compared = pairwise_agreement(
+            stats["mean"].to_dict(), paper_calibration_values(dataset, ratio)
+        )
+        row: dict[str, object] = {
+            "candidate": candidate,
+            "dataset": dataset,
+            "ratio": ratio,
+            "methods": len(stats),
+            "seeds": int(stats["count"].min()),
+            "agree": agree,
+            "compared": compared,
+            "median_run_s": float(cell["wall_time_s"].median()),
+            "precision": ",".join(sorted(set(cell["precision"]))),
+        }
+        for loss in CALIBRATION_LOSSES:
+            if loss in stats.index:
+                mean, std = stats.loc[loss, "mean"], stats.loc[loss, "std"]
+                row[loss] = f"{mean:.1f}" + ("" if math.isnan(std) else f" ± {std:.1f}")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def run_candidate(
+    name: str,
+    seeds: Sequence[int],
+    ratios: Sequence[float],
+    losses: Sequence[str],
+    data_root: Path | None,
+    results_root: Path | None = None,
+) -> None:
+    """Train the calibration runs of candidate ``name`` whose records are missing."""
+    from cslnb.train import RunConfig, TrainOptions, train
+
+    register_profile(CANDIDATES[name])
+    options = TrainOptions(
+        results_root=results_root or search_root(),
+        data_root=data_root,
+        progress=sys.stderr.isatty(),
+    )
+    for seed, ratio, loss in itertools.product(seeds, ratios, losses):
+        config = RunConfig(dataset="cifar10", loss=loss, ratio=ratio, seed=seed, profile=name)
+        record = train(config, options)
+        if record is not None:
+            print(
+                f"{name} {config.run_id}: {record['final']['accuracy']:.2f}% "
+                f"in {record['wall_time_s']:.0f} s ({record['precision']})",
+                flush=True,
+            )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m cslnb.profile_search", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="train a candidate's missing calibration runs")
+    run.add_argument("candidate", choices=sorted(CANDIDATES))
+    run.add_argument("--seeds", type=int, nargs="+", default=[0])
+    run.add_argument("--ratios", type=float, nargs="+", default=[100.0, 50.0])
+    run.add_argument("--losses", nargs="+", choices=CALIBRATION_LOSSES, default=CALIBRATION_LOSSES)
+    run.add_argument("--data-root", type=Path, default=None)
+    commands.add_parser("summary", help="print every candidate's agreement and means")
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        run_candidate(args.candidate, args.seeds, args.ratios, args.losses, args.data_root)
+    else:
+        with pd.option_context("display.width", 200, "display.max_columns", 30):
+            print(candidate_scores(load_candidate_runs()).to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

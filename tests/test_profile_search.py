@@ -1,0 +1,118 @@
+"""Scoring candidate miniatures by how they order the established baselines."""
+
+import math
+from dataclasses import replace
+
+import pandas as pd
+import pytest
+
+from cslnb.paths import project_root
+from cslnb.profile_search import (
+    CALIBRATION_LOSSES,
+    CANDIDATES,
+    candidate_scores,
+    load_candidate_runs,
+    pairwise_agreement,
+    paper_calibration_values,
+)
+from cslnb.profiles import BUILTIN_PROFILES, PROFILES
+from cslnb.train import RunConfig, TrainOptions, train
+from cslnb.train import trainer as trainer_module
+
+
+def test_agreement_counts_pairs_and_skips_the_papers_ties():
+    paper = {"a": 1.0, "b": 1.0, "c": 2.0, "d": 0.5}
+    ours = {"a": 3.0, "b": 1.0, "c": 2.0, "d": 0.1, "only-ours": 9.0}
+    # (a,b) tied by the paper: skipped; (a,c) -, ours +: no; (a,d) + +: yes;
+    # (b,c) - -: yes; (b,d) + +: yes; (c,d) + +: yes
+    assert pairwise_agreement(ours, paper) == (4, 5)
+    # a tie of ours is compared and disagrees
+    assert pairwise_agreement({"a": 1.0, "c": 1.0}, paper) == (0, 1)
+    # a method the paper lacks (NaN) is left out
+    assert pairwise_agreement(ours, {**paper, "d": math.nan}) == (1, 2)
+
+
+def test_the_papers_calibration_values():
+    assert paper_calibration_values("cifar10", 100) == {
+        "ce": 70.4,
+        "focal": 70.4,
+        "ce-cb": 72.4,
+        "focal-cb": 74.6,
+        "ldam": 73.4,
+        "ldam-drw": 77.0,
+    }
+    # 15 pairs at IR 50; at IR 100 the paper ties CE and Focal: 14
+    paper_50 = paper_calibration_values("cifar10", 50)
+    assert pairwise_agreement(paper_50, paper_50) == (15, 15)
+    paper_100 = paper_calibration_values("cifar10", 100)
+    assert pairwise_agreement(paper_100, paper_100) == (14, 14)
+
+
+def test_scores_average_over_seeds():
+    rows = []
+    for seed, shift in ((0, 0.0), (1, 2.0)):
+        for loss, acc in zip(CALIBRATION_LOSSES, (10, 11, 12, 14, 13, 15), strict=True):
+            rows.append(
+                {
+                    "candidate": "x",
+                    "dataset": "cifar10",
+                    "ratio": 100.0,
+                    "loss": loss,
+                    "seed": seed,
+                    "accuracy": acc + shift,
+                    "wall_time_s": 100.0 + seed,
+                    "precision": "bfloat16",
+                }
+            )
+    scores = candidate_scores(pd.DataFrame(rows))
+    row = scores.iloc[0]
+    # ce 11 vs focal 12: the paper ties them, every other pair is ordered as the paper's
+    assert (row["agree"], row["compared"], row["seeds"], row["methods"]) == (14, 14, 2, 6)
+    assert row["ce"] == "11.0 ± 1.4"
+    assert row["median_run_s"] == 100.5
+
+
+def test_candidates_differ_from_quick_only_in_their_sizes():
+    for name, candidate in CANDIDATES.items():
+        assert candidate.name == name and name not in BUILTIN_PROFILES
+        assert candidate.data == "real"
+        assert (
+            replace(
+                candidate,
+                name="quick",
+                epochs=24,
+                eval_every=4,
+                batch_size=128,
+                cifar_width=16,
+                image_size=16,
+                cifar_depth=8,
+            )
+            == PROFILES["quick"]
+        )
+
+
+def test_the_width_of_a_profile_reaches_the_model(tmp_path, monkeypatch):
+    wide = replace(PROFILES["ci"], name="ci-wide", cifar_width=8)
+    monkeypatch.setitem(PROFILES, "ci-wide", wide)
+    built = []
+    original = trainer_module.build_model
+    monkeypatch.setattr(
+        trainer_module, "build_model", lambda *a, **k: built.append(k) or original(*a, **k)
+    )
+    options = TrainOptions(
+        results_root=tmp_path, checkpoint_root=tmp_path / "runs", device="cpu", progress=False
+    )
+    record = train(RunConfig(dataset="synthetic", loss="ce", ratio=10, profile="ci-wide"), options)
+    assert built[0]["width"] == 8
+    assert record["profile"]["cifar_width"] == 8
+
+
+def test_committed_quick_records_order_the_baselines_like_a_coin_flip():
+    """The agreement of the committed ``quick`` records, as the profile search reports it."""
+    root = project_root() / "data" / "results" / "quick"
+    runs = load_candidate_runs(root)
+    if runs.empty:
+        pytest.skip("no committed quick records")
+    scores = candidate_scores(runs)
+    assert scores["methods"].tolist() == [6, 6] and scores["seeds"].tolist() == [3, 3]
+    assert (int(scores["agree"].sum()), int(scores["compared"].sum())) == (16, 29)
