@@ -216,7 +216,8 @@ def grade_submission(
         (work / "results").mkdir()
         command = [sys.executable, "-m", "otter", "run", "--no-logo", "-a", autograder]
         command += ["-o", work / "results", graded_copy]
-        env = {**os.environ, PROFILE_ENV_VAR: profile}
+        # TMPDIR inside the work folder: what Otter leaves behind when killed is removed with it.
+        env = {**os.environ, PROFILE_ENV_VAR: profile, "TMPDIR": str(work)}
         try:
             finished = _run_killing_tree(command, cwd=work, env=env, timeout=timeout)
         except subprocess.TimeoutExpired:
