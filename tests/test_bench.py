@@ -13,7 +13,12 @@ from typing import Any
 import pytest
 
 from cslnb.bench import load_latest_bench, run_bench
+from cslnb.bench.gpu import gpu_section
+from cslnb.bench.projection import PlannedRun, aggregate_rate, makespan, project, table_runs
 from cslnb.bench.record import save_record
+from cslnb.bench.report import gpu_lines
+from cslnb.bench.settings import FULL
+from cslnb.data.longtail import cifar_lt_counts
 from cslnb.losses import LOSS_NAMES
 
 
@@ -73,3 +78,100 @@ def test_load_latest_bench_returns_the_newest(tmp_path):
     assert load_latest_bench("cpu", root=tmp_path) == newer
     assert load_latest_bench(root=tmp_path) == other
     assert load_latest_bench("mps", root=tmp_path) is None
+
+
+def test_table_runs_are_the_24_cifar10_runs_of_tables_1_and_2():
+    runs = table_runs("paper")
+    assert len(runs) == 24
+    ir100 = [r for r in runs if "-exp100-" in r.run_id]
+    ir50 = [r for r in runs if "-exp50-" in r.run_id]
+    assert len(ir100) == len(ir50) == 12
+    assert {r.train_images for r in ir100} == {200 * 12406}
+    assert {r.train_images for r in ir50} == {200 * sum(cifar_lt_counts("cifar10", 50))}
+    assert {r.test_images for r in runs} == {200 * 10_000}  # full test split after every epoch
+
+
+def test_aggregate_rate_interpolates_between_measured_concurrencies():
+    rate = aggregate_rate({1: 100.0, 4: 400.0, 8: 600.0})
+    assert [rate(k) for k in (1, 2, 4, 6, 8, 16)] == [100, 200, 400, 500, 600, 600]
+    assert aggregate_rate({2: 300.0})(1) == 150  # proportional below the smallest
+    with pytest.raises(ValueError, match="positive rates"):
+        aggregate_rate({1: 0.0})
+
+
+def test_makespan_by_hand():
+    rate = aggregate_rate({1: 10.0, 2: 16.0})
+    # two at 8/s each finish at 12.5 s, then the third alone at 10/s takes 10 s
+    assert makespan([100, 100, 100], 2, rate) == pytest.approx(22.5)
+    assert makespan([100, 100, 100], 1, rate) == pytest.approx(30.0)
+    # three at once share 16/s (constant above 2): 100 / (16/3) each
+    assert makespan([100, 100, 100], 3, rate) == pytest.approx(18.75)
+    # 50 done at 6.25 s (8/s each); the other's remaining 50 alone at 10/s: 5 s
+    assert makespan([100, 50], 2, rate) == pytest.approx(11.25)
+
+
+def test_projection_counts_evaluation_at_its_measured_cost():
+    runs = [PlannedRun("a", 1000, 500), PlannedRun("b", 1000, 500)]
+    result = project({1: 10.0, 2: 16.0}, eval_rate=20.0, runs=runs, jobs=[1, 2])
+    assert result["eval_cost_in_train_images"] == 0.5  # an evaluated image costs half
+    # each run: 1000 + 500 x 0.5 = 1250 images; one job: 2 x 125 s; two: 1250 / 8 s
+    assert result["wall_s_by_jobs"] == {"1": pytest.approx(250.0), "2": pytest.approx(156.25)}
+    assert result["best_jobs"] == 2 and result["best_wall_s"] == pytest.approx(156.25)
+    assert (result["runs"], result["train_images"], result["test_images"]) == (2, 2000, 1000)
+
+
+def fake_gpu_section() -> dict[str, Any]:
+    """A section as ``run_gpu`` builds it on a GPU, from made-up measurements."""
+    step = {
+        "eager": {
+            "cuda_graph": False,
+            "step_ms": 9.0,
+            "images_per_s": 14000.0,
+            "warmup_epoch_s": 3.0,
+            "peak_memory_mib": 700.0,
+        },
+        "cuda_graph": {
+            "cuda_graph": True,
+            "step_ms": 3.0,
+            "images_per_s": 42000.0,
+            "warmup_epoch_s": 4.0,
+            "peak_memory_mib": 900.0,
+        },
+    }
+    concurrent = [
+        {
+            "jobs": 1,
+            "cuda_graph": True,
+            "images_per_s": 40000.0,
+            "per_run_images_per_s": [40000.0],
+            "peak_memory_mib": 900.0,
+        },
+        {
+            "jobs": 4,
+            "cuda_graph": True,
+            "images_per_s": 100000.0,
+            "per_run_images_per_s": [25000.0] * 4,
+            "peak_memory_mib": 900.0,
+        },
+        {"jobs": 8, "error": "RuntimeError('out of memory')"},
+    ]
+    machine = {"device": "Fake GPU", "torch": "2.x", "precision": "bfloat16"}
+    evaluation = {"batch_size": 1000, "images_per_s": 80000.0}
+    return gpu_section(FULL, machine, step, evaluation, concurrent)
+
+
+def test_gpu_section_layout_projection_and_table():
+    section = fake_gpu_section()
+    assert json.loads(json.dumps(section)) == section
+    for key in ("device", "torch", "precision", "step", "evaluation", "concurrent"):
+        assert key in section
+    projection = section["projection"]
+    assert projection["runs"] == 24
+    assert set(projection["wall_s_by_jobs"]) == {"1", "4"}  # the failed 8 is left out
+    work = sum(r.train_images + r.test_images * 0.5 for r in table_runs("paper"))
+    assert projection["wall_s_by_jobs"]["1"] == pytest.approx(work / 40000.0)
+    text = "\n".join(gpu_lines(section))
+    assert "Fake GPU" in text and "bfloat16" in text
+    assert "failed: RuntimeError('out of memory')" in text
+    assert "projected wall time of the 24 CIFAR-10 runs" in text
+    assert "1 jobs" in text and "4 jobs" in text

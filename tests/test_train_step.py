@@ -52,16 +52,19 @@ def test_graph_choice(setting, device, precision, distributed, steps, expected):
 
 
 @pytest.mark.parametrize(
-    ("device", "precision", "distributed", "reason"),
+    ("device", "precision", "distributed", "compiled", "reason"),
     [
-        (CPU, Precision(None, False), False, "need a CUDA device"),
-        (CUDA, FP16_SCALED, False, "gradient scaler"),
-        (CUDA, BF16, True, "torchrun"),
+        (CPU, Precision(None, False), False, False, "need a CUDA device"),
+        (CUDA, FP16_SCALED, False, False, "gradient scaler"),
+        (CUDA, BF16, True, False, "torchrun"),
+        (CUDA, BF16, False, True, "torch.compile"),
     ],
 )
-def test_graph_on_where_impossible_says_why(device, precision, distributed, reason):
+def test_graph_on_where_impossible_says_why(device, precision, distributed, compiled, reason):
+    kwargs = {"distributed": distributed, "total_steps": 10**6, "compiled": compiled}
     with pytest.raises(ValueError, match=reason):
-        use_step_graph("on", device, precision, distributed=distributed, total_steps=10**6)
+        use_step_graph("on", device, precision, **kwargs)
+    assert use_step_graph("auto", device, precision, **kwargs) is False
 
 
 def test_unknown_graph_setting_is_rejected():

@@ -10,8 +10,9 @@ One run measures, side by side on the current machine, and prints a table:
    IR100: time per call and memory held, per epoch.
 3. ``loader`` (:mod:`cslnb.bench.loader`): ``GPULoader`` against a torchvision ``DataLoader``
    with per-sample transforms, images per second.
-4. ``gpu`` (:mod:`cslnb.bench.gpu`, CUDA only): ResNet training throughput with bf16 autocast,
-   eager against ``torch.compile``, one model against several trained at once.
+4. ``gpu`` (:mod:`cslnb.bench.gpu`, CUDA only): the trainer's step on ResNet-32, eager and
+   replayed as a CUDA graph; 1, 4, 8 and 16 runs at once in separate processes; peak memory;
+   the projected wall time of the 24 CIFAR-10 runs of Tables 1–2 at the ``paper`` profile.
 
 The record goes to ``<out_dir or bench_dir()>/bench-<device kind>-<UTC timestamp>.json``;
 :func:`load_latest_bench` reads the newest one back.

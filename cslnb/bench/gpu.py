@@ -1,11 +1,21 @@
-"""Section 4 (CUDA only): ResNet training throughput with bf16 autocast.
+"""Section 4 (CUDA only): the trainer's own training loop on the GPU, and the paper batch.
 
-Four configurations: eager or ``torch.compile``, one model or ``gpu_models`` models trained
-at once. Several models are stepped in the same loop, each on its own CUDA stream, so their
-kernels can overlap; every model sees the same fixed batch. Plain cross-entropy (section 1
-measures what the other losses add). Reported per configuration: aggregate images/s, the
-seconds one 200-epoch CIFAR-10-LT IR100 run takes at that rate (``s_per_run``; with n models
-at once, n runs finish together after ``n × s_per_run``) and the warm-up (compile) time.
+Measured with the trainer's pieces (:class:`~cslnb.train.step.TrainStep`, ``GPULoader``,
+SGD with the CIFAR recipe's momentum and weight decay, the precision ``amp="auto"`` picks) on
+synthetic CIFAR-10-LT IR100 epochs (12,406 random 32×32 images, batch 128, plain
+cross-entropy):
+
+* ``step``: one ResNet-32 run, eager and with the step replayed as a CUDA graph: seconds per
+  step, images/s, the warm-up epoch (which includes the graph capture) and the peak GPU memory;
+* ``evaluation``: test-split images/s of the same model (batch 1000, no gradients);
+* ``concurrent``: 1, 4, 8 and 16 runs at once, each in its own process as
+  ``reproduce --jobs N`` trains them, started together: aggregate and per-run images/s and
+  each run's peak memory;
+* ``projection``: the wall time of the 24 CIFAR-10 runs of Tables 1–2 at the ``paper`` profile
+  for each number of jobs (:mod:`cslnb.bench.projection`).
+
+This section is the only place where the CUDA graph path of :mod:`cslnb.train.step` runs outside
+a real training batch; the CPU tests cover the arithmetic and the record layout.
 """
 
 from __future__ import annotations
@@ -14,85 +24,65 @@ import time
 from typing import Any
 
 import torch
-import torch.nn.functional as F
-from torch import nn
 
-from cslnb.bench.settings import EPOCH_BATCH, EPOCH_IMAGES, IR100_COUNTS, RUN_EPOCHS, BenchSettings
+from cslnb.bench.concurrent import measure_concurrent
+from cslnb.bench.gpu_run import MIB, build_run, synthetic_split, train_epochs
+from cslnb.bench.projection import project, table_runs
+from cslnb.bench.settings import EPOCH_BATCH, EPOCH_IMAGES, IR100_COUNTS, BenchSettings
+from cslnb.data import GPULoader
 from cslnb.models import build_model
+from cslnb.train.device import pick_precision
+from cslnb.train.step import autocast
+
+EVAL_BATCH = 1000
+EVAL_IMAGES = 10_000
 
 
-def _step_all(
-    models: list[nn.Module],
-    optimizers: list[torch.optim.Optimizer],
-    streams: list[torch.cuda.Stream],
-    images: torch.Tensor,
-    labels: torch.Tensor,
-) -> None:
-    """One SGD step of every model, model ``i`` on ``streams[i]``; joins the streams after."""
-    main = torch.cuda.current_stream()
-    for model, optimizer, stream in zip(models, optimizers, streams, strict=True):
-        stream.wait_stream(main)
-        with torch.cuda.stream(stream):
-            with torch.autocast("cuda", dtype=torch.bfloat16):
-                loss = F.cross_entropy(model(images), labels)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-    for stream in streams:
-        main.wait_stream(stream)
-
-
-def _timed_steps(steps: int, *step_args: Any) -> float:
-    """Seconds for ``steps`` calls of :func:`_step_all`, device work included."""
-    torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(steps):
-        _step_all(*step_args)
-    torch.cuda.synchronize()
-    return time.perf_counter() - start
-
-
-def measure(
-    settings: BenchSettings, device: torch.device, n_models: int, compiled: bool
-) -> dict[str, Any]:
-    """Throughput of ``n_models`` models trained at once, eager or compiled."""
-    torch.manual_seed(0)
-    models = [
-        build_model(settings.model, len(IR100_COUNTS)).to(device, memory_format=torch.channels_last)
-        for _ in range(n_models)
-    ]
-    optimizers = [
-        torch.optim.SGD(m.parameters(), lr=0.1, momentum=0.9, weight_decay=2e-4) for m in models
-    ]
-    runners = [torch.compile(m) for m in models] if compiled else models
-    streams = [torch.cuda.Stream(device) for _ in models]
-    images = torch.randn(EPOCH_BATCH, 3, 32, 32, device=device)
-    images = images.contiguous(memory_format=torch.channels_last)
-    labels = torch.randint(0, len(IR100_COUNTS), (EPOCH_BATCH,), device=device)
-    args = (runners, optimizers, streams, images, labels)
-    warmup_s = _timed_steps(settings.gpu_warmup, *args)
-    elapsed = _timed_steps(settings.gpu_steps, *args)
-    images_per_s = n_models * settings.gpu_steps * EPOCH_BATCH / elapsed
+def measure_run(settings: BenchSettings, device: torch.device, use_graph: bool) -> dict[str, Any]:
+    """One run's training loop: a warm-up epoch, then ``settings.gpu_epochs`` timed epochs."""
+    torch.cuda.reset_peak_memory_stats(device)
+    step, loader = build_run(settings.model, device, use_graph)
+    warmup_s = train_epochs(step, loader, 1)
+    elapsed = train_epochs(step, loader, settings.gpu_epochs, first=1)
+    steps = settings.gpu_epochs * len(loader)
     return {
-        "models": n_models,
-        "compile": compiled,
-        "images_per_s": images_per_s,
-        "s_per_run": RUN_EPOCHS * EPOCH_IMAGES / images_per_s,
-        "warmup_s": warmup_s,
+        "cuda_graph": use_graph,
+        "step_ms": 1000 * elapsed / steps,
+        "images_per_s": settings.gpu_epochs * EPOCH_IMAGES / elapsed,
+        "warmup_epoch_s": warmup_s,
+        "peak_memory_mib": torch.cuda.max_memory_allocated(device) / MIB,
     }
 
 
-def _measure_or_error(
-    settings: BenchSettings, device: torch.device, n_models: int, compiled: bool
-) -> dict[str, Any]:
-    """:func:`measure`, with a failure of ``torch.compile`` (e.g. no working Triton toolchain)
-    recorded instead of raised; eager failures propagate."""
+@torch.no_grad()
+def measure_evaluation(settings: BenchSettings, device: torch.device) -> dict[str, Any]:
+    """Test-split images/s (eval mode, batch 1000, autocast as in training)."""
+    model = build_model(settings.model, len(IR100_COUNTS)).to(device).eval()
+    precision = pick_precision(device, "auto")
+    loader = GPULoader(
+        synthetic_split(EVAL_IMAGES, device, seed=1), EVAL_BATCH, train=False, device=device
+    )
+
+    def one_pass() -> float:
+        torch.cuda.synchronize()
+        start = time.perf_counter()
+        for images, _ in loader:
+            with autocast(device, precision):
+                model(images).argmax(dim=1)
+        torch.cuda.synchronize()
+        return time.perf_counter() - start
+
+    one_pass()
+    return {"batch_size": EVAL_BATCH, "images_per_s": EVAL_IMAGES / one_pass()}
+
+
+def _attempt(task, *args: Any) -> dict[str, Any]:
+    """``task(*args)``, with a failure recorded instead of raised (so one broken mode, e.g. a
+    graph capture failing on some driver, still leaves the rest of the record)."""
     try:
-        return measure(settings, device, n_models, compiled)
+        return task(*args)
     except Exception as error:
-        if not compiled:
-            raise
-        return {"models": n_models, "compile": True, "error": repr(error)}
+        return {"error": repr(error)}
 
 
 def run_gpu(settings: BenchSettings, device: torch.device) -> dict[str, Any]:
@@ -101,17 +91,47 @@ def run_gpu(settings: BenchSettings, device: torch.device) -> dict[str, Any]:
         return {"skipped": "no GPU"}
     if device.type != "cuda":
         return {"skipped": f"bench device is {device.type}"}
-    configs = []
     with torch.cuda.device(device):
-        for compiled in (False, True):
-            for n_models in (1, settings.gpu_models):
-                configs.append(_measure_or_error(settings, device, n_models, compiled))
-    return {
+        step = {
+            "eager": _attempt(measure_run, settings, device, False),
+            "cuda_graph": _attempt(measure_run, settings, device, True),
+        }
+        evaluation = _attempt(measure_evaluation, settings, device)
+        use_graph = "error" not in step["cuda_graph"]
+        concurrent = [
+            {"jobs": jobs, **_attempt(measure_concurrent, settings, device, jobs, use_graph)}
+            for jobs in settings.gpu_jobs
+        ]
+    machine = {
+        "device": torch.cuda.get_device_name(device),
+        "torch": torch.__version__,
+        "precision": pick_precision(device, "auto").label,
+    }
+    return gpu_section(settings, machine, step, evaluation, concurrent)
+
+
+def gpu_section(
+    settings: BenchSettings,
+    machine: dict[str, str],
+    step: dict[str, dict[str, Any]],
+    evaluation: dict[str, Any],
+    concurrent: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The section's record (``machine``: device name, torch version, precision label), with
+    the projection when the rates it needs were measured."""
+    section: dict[str, Any] = {
+        **machine,
         "model": settings.model,
         "batch_size": EPOCH_BATCH,
-        "amp": "bf16",
-        "run_epochs": RUN_EPOCHS,
         "epoch_images": EPOCH_IMAGES,
-        "steps": settings.gpu_steps,
-        "configs": configs,
+        "timed_epochs": settings.gpu_epochs,
+        "step": step,
+        "evaluation": evaluation,
+        "concurrent": concurrent,
     }
+    rates = {c["jobs"]: c["images_per_s"] for c in concurrent if "error" not in c}
+    if rates and "error" not in evaluation:
+        section["projection"] = project(
+            rates, evaluation["images_per_s"], table_runs("paper"), sorted(rates)
+        )
+    return section

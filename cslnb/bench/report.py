@@ -70,23 +70,49 @@ def _loader(section: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _gpu(section: dict[str, Any]) -> list[str]:
+def _rate_line(name: str, result: dict[str, Any], fields: str) -> str:
+    return f"{name:<22} failed: {result['error']}" if "error" in result else f"{name:<22}{fields}"
+
+
+def gpu_lines(section: dict[str, Any]) -> list[str]:
+    """Section 4 of a bench record as lines of text (also shown by the book)."""
     if "skipped" in section:
         return [f"4. GPU training: skipped ({section['skipped']})"]
     lines = [
-        f"4. GPU training: {section['model']}, batch {section['batch_size']}, "
-        f"{section['amp']}, {section['run_epochs']} epochs x {section['epoch_images']} images",
-        f"{'config':<18}{'images/s':>10}{'s per run':>11}{'warm-up s':>11}",
+        f"4. GPU training on {section['device']}: {section['model']}, batch "
+        f"{section['batch_size']}, {section['precision']}, torch {section['torch']}; "
+        f"{section['timed_epochs']} timed epochs of {section['epoch_images']} images",
+        f"{'one run':<22}{'ms/step':>9}{'images/s':>10}{'warm-up s':>11}{'peak MiB':>10}",
     ]
-    for config in section["configs"]:
-        name = f"{'compile' if config['compile'] else 'eager'} x{config['models']}"
-        if "error" in config:
-            lines.append(f"{name:<18} failed: {config['error']}")
-        else:
-            lines.append(
-                f"{name:<18}{config['images_per_s']:>10.0f}{config['s_per_run']:>11.0f}"
-                f"{config['warmup_s']:>11.1f}"
+    for name, result in section["step"].items():
+        fields = (
+            f"{result['step_ms']:>9.2f}{result['images_per_s']:>10.0f}"
+            f"{result['warmup_epoch_s']:>11.1f}{result['peak_memory_mib']:>10.0f}"
+        )
+        lines.append(_rate_line(name, result, fields))
+    evaluation = section["evaluation"]
+    lines.append(
+        _rate_line("evaluation", evaluation, f"{'':>9}{evaluation.get('images_per_s', 0):>10.0f}")
+    )
+    lines.append(f"{'runs at once':<22}{'images/s':>10}{'per run':>10}{'peak MiB':>10}")
+    for result in section["concurrent"]:
+        name = f"{result['jobs']} ({'graph' if result.get('cuda_graph') else 'eager'})"
+        fields = ""
+        if "error" not in result:
+            per_run = sum(result["per_run_images_per_s"]) / len(result["per_run_images_per_s"])
+            fields = (
+                f"{result['images_per_s']:>10.0f}{per_run:>10.0f}{result['peak_memory_mib']:>10.0f}"
             )
+        lines.append(_rate_line(name, result, fields))
+    if projection := section.get("projection"):
+        shown = ", ".join(
+            f"{jobs} jobs {seconds / 60:.1f} min"
+            for jobs, seconds in projection["wall_s_by_jobs"].items()
+        )
+        lines.append(
+            f"projected wall time of the {projection['runs']} CIFAR-10 runs of Tables 1-2 "
+            f"(paper profile): {shown}"
+        )
     return lines
 
 
@@ -97,6 +123,6 @@ def format_table(record: dict[str, Any]) -> str:
         _losses(record["losses"]),
         _released(record["released_csl"]),
         _loader(record["loader"]),
-        _gpu(record["gpu"]),
+        gpu_lines(record["gpu"]),
     ]
     return "\n\n".join("\n".join(block) for block in blocks)

@@ -50,9 +50,10 @@ class BenchSettings:
     loader_images: int
     loader_epochs: int
     loader_workers: tuple[int, ...]
-    gpu_models: int
-    gpu_warmup: int
-    gpu_steps: int
+    gpu_epochs: int
+    """Timed training epochs per GPU measurement (after one warm-up epoch)."""
+    gpu_jobs: tuple[int, ...]
+    """Numbers of runs trained at once, each in its own process."""
 
 
 FULL = BenchSettings(
@@ -75,9 +76,8 @@ FULL = BenchSettings(
     loader_images=EPOCH_IMAGES,
     loader_epochs=3,
     loader_workers=(0, 2),
-    gpu_models=4,
-    gpu_warmup=5,
-    gpu_steps=50,
+    gpu_epochs=3,
+    gpu_jobs=(1, 4, 8, 16),
 )
 
 QUICK = BenchSettings(
@@ -100,9 +100,8 @@ QUICK = BenchSettings(
     loader_images=512,
     loader_epochs=1,
     loader_workers=(0,),
-    gpu_models=2,
-    gpu_warmup=2,
-    gpu_steps=3,
+    gpu_epochs=1,
+    gpu_jobs=(1, 2),
 )
 
 

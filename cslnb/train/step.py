@@ -60,12 +60,13 @@ def use_step_graph(
     *,
     distributed: bool,
     total_steps: int,
+    compiled: bool = False,
 ) -> bool:
     """Whether to capture the training step as a CUDA graph.
 
     ``"off"``: never. ``"on"``: always; raises ``ValueError`` where a graph cannot be captured
-    (not CUDA, the fp16 gradient scaler, ``torchrun``). ``"auto"``: on CUDA, without the scaler
-    and ``torchrun``, for runs of at least :data:`MIN_GRAPH_STEPS` steps.
+    (not CUDA, the fp16 gradient scaler, ``torchrun``, a ``torch.compile``'d model). ``"auto"``:
+    on CUDA, without any of those, for runs of at least :data:`MIN_GRAPH_STEPS` steps.
     """
     if setting not in GRAPH_SETTINGS:
         raise ValueError(f"cuda_graph must be one of {', '.join(GRAPH_SETTINGS)}, got {setting!r}")
@@ -78,6 +79,8 @@ def use_step_graph(
         obstacle = "the fp16 gradient scaler reads a value back every step (use --amp bf16/off)"
     elif distributed:
         obstacle = "torchrun (DDP) steps are not captured"
+    elif compiled:
+        obstacle = "a torch.compile'd model (RunConfig.compile) is not captured"
     if setting == "on":
         if obstacle is not None:
             raise ValueError(f"cuda_graph='on' is not possible here: {obstacle}")

@@ -123,6 +123,7 @@ def _train(
         precision,
         distributed=dist_info.enabled,
         total_steps=recipe.epochs * math.ceil(sum(data.class_counts) / batch_size),
+        compiled=config.compile,
     )
     step = TrainStep(
         forward_model,
