@@ -227,9 +227,9 @@ def grade_submission(
             reason = (finished.stderr.strip().splitlines() or ["no output"])[-1]
             return _finish(row, questions, [f"otter run failed: {reason}"])
         results = json.loads(results_path.read_text())
-        outputs = {}
+        outputs, names = {}, {q.name for q in questions}
         for test in results.get("tests", []):
-            if test.get("name") in row and "score" in test:
+            if test.get("name") in names and "score" in test:
                 row[test["name"]] = float(test["score"])
                 outputs[test["name"]] = test.get("output", "")
         cell_errors = _cell_errors(error_log, nb.cells[1:], owners)

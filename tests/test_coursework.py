@@ -35,9 +35,9 @@ CELL_LIMIT = 30
 @pytest.fixture(scope="module")
 def coursework(tmp_path_factory: pytest.TempPathFactory) -> Coursework:
     pytest.importorskip("otter", reason="needs the teach extra: pip install -e '.[teach]'")
-    # The runs that exercises 11-13 read, trained once so that no graded cell trains under the
+    # The runs that exercises 11-12 read, trained once so that no graded cell trains under the
     # per-cell limit (train() returns existing records; they are shared with the ci chapters).
-    for loss in ["ce", "csl", "ldam", "ldam-drw"]:
+    for loss in ["ce", "csl"]:
         for seed in range(3):
             config = RunConfig(dataset="cifar10", loss=loss, ratio=100, seed=seed, profile="ci")
             train(config, TrainOptions(progress=False))
@@ -215,7 +215,7 @@ def test_grading_scores_each_exercise(coursework: Coursework, tmp_path: Path) ->
     assert right["errors"] == ""
     stubs = rows["all_stubs.ipynb"]
     assert [stubs[e] for e in EXERCISES] == [0.0] * 13 and stubs["total"] == 0.0
-    assert len(stubs["errors"].split("; ")) == 13
+    assert all(f"{e}: " in stubs["errors"] for e in EXERCISES)
     one = rows["one_right.ipynb"]
     assert {e: one[e] for e in EXERCISES} == {e: float(e == ONE_RIGHT) for e in EXERCISES}
     assert one["total"] == 1.0 and one["possible"] == 13.0
