@@ -67,6 +67,16 @@ def test_graph_on_where_impossible_says_why(device, precision, distributed, comp
     assert use_step_graph("auto", device, precision, **kwargs) is False
 
 
+def test_cli_passes_the_graph_setting_to_train_and_reproduce():
+    from cslnb.cli import build_parser
+
+    parser = build_parser()
+    train_args = ["train", "--dataset", "synthetic", "--loss", "ce"]
+    assert parser.parse_args(train_args).cuda_graph == "auto"
+    assert parser.parse_args([*train_args, "--cuda-graph", "off"]).cuda_graph == "off"
+    assert parser.parse_args(["reproduce", "table2", "--cuda-graph", "on"]).cuda_graph == "on"
+
+
 def test_unknown_graph_setting_is_rejected():
     with pytest.raises(ValueError, match="auto, on, off"):
         use_step_graph("yes", CUDA, BF16, distributed=False, total_steps=10**6)

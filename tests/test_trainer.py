@@ -49,6 +49,7 @@ def test_run_writes_a_complete_record(tmp_path):
     assert record["final"]["accuracy"] == record["epochs"][-1]["test_accuracy"]
     assert "optimistic" in record["best"]["note"]
     assert record["versions"]["torch"] == torch.__version__
+    assert record["cuda_graph"] is False  # "auto" on CPU: the eager step
     # the synthetic classes are learnable: far above the 10% of chance after 4 short epochs
     assert record["final"]["accuracy"] > 30
     assert not checkpoint_path(config("ce"), options(tmp_path)).parent.exists()
