@@ -285,3 +285,16 @@ def test_equalization_suppresses_tail_negatives_only_sometimes():
     dropped = 1 - keep[:, 1].float().mean()
     assert 0.87 < float(dropped) < 0.93
     assert float(torch.finfo(torch.float16).min) < SUPPRESSED_LOGIT
+
+
+def test_sync_free_counts_and_masks_equal_bincount_and_one_hot():
+    """The host-sync-free replacements give exactly what they replace."""
+    from cslnb.losses.checks import label_mask
+    from cslnb.losses.csl_common import prediction_counts
+
+    labels = torch.tensor([3, 0, 3, 3, 1, 0, 4])
+    counts = prediction_counts(labels, 6)
+    assert counts.dtype == torch.float64
+    assert counts.tolist() == [2.0, 1.0, 0.0, 3.0, 1.0, 0.0]
+    assert torch.equal(counts, torch.bincount(labels, minlength=6).double())
+    assert torch.equal(label_mask(labels, 6), torch.nn.functional.one_hot(labels, 6).bool())
