@@ -25,7 +25,8 @@ batch 128. A graph replays exactly the kernels recorded, with the addresses reco
 A graph replays the same kernels as the eager step, so it changes speed, not arithmetic; this is
 why the choice is a :class:`~cslnb.train.config.TrainOptions` setting rather than part of
 the run's configuration. Not captured: the fp16 gradient scaler (it reads an inf check back to
-the host every step) and ``torchrun`` runs (DDP's gradient hooks). This module's graph path only
+the host every step), ``torchrun`` runs (DDP's gradient hooks) and a ``torch.compile``'d model
+(``RunConfig.compile``, which has its own graph machinery). This module's graph path only
 runs on a GPU: it is exercised by ``python -m cslnb bench`` (section ``gpu``), which times the
 same step eagerly and as a graph; the CPU tests cover the eager step and the choice.
 """
