@@ -149,6 +149,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--out", type=Path, default=None, help="bench record folder")
     bench.add_argument("--device", default=None)
     bench.add_argument("--quick", action="store_true", help="fewer repetitions (for tests)")
+    bench.add_argument(
+        "--only",
+        nargs="+",
+        choices=("losses", "released_csl", "loader", "gpu"),
+        default=None,
+        help="measure only these sections (e.g. --only gpu on a GPU machine)",
+    )
     return parser
 
 
@@ -157,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "bench":
         from cslnb.bench import run_bench
 
-        run_bench(out_dir=args.out, device=args.device, quick=args.quick)
+        run_bench(out_dir=args.out, device=args.device, quick=args.quick, only=args.only)
         return 0
 
     from cslnb.train.archive import export_checkpoints, import_checkpoints

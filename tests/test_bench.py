@@ -15,8 +15,9 @@ import pytest
 from cslnb.bench import load_latest_bench, run_bench
 from cslnb.bench.gpu import gpu_section
 from cslnb.bench.projection import PlannedRun, aggregate_rate, makespan, project, table_runs
-from cslnb.bench.record import save_record
+from cslnb.bench.record import SECTION_NAMES, save_record
 from cslnb.bench.report import gpu_lines
+from cslnb.bench.runner import SECTIONS
 from cslnb.bench.settings import FULL
 from cslnb.data.longtail import cifar_lt_counts
 from cslnb.losses import LOSS_NAMES
@@ -70,14 +71,29 @@ def test_gpu_section_is_skipped_on_cpu(quick_record):
 
 
 def test_load_latest_bench_returns_the_newest(tmp_path):
-    older = {"kind": "cpu", "created_utc": "2024-01-01T00:00:00+00:00", "n": 1}
-    newer = {"kind": "cpu", "created_utc": "2024-01-02T00:00:00+00:00", "n": 2}
-    other = {"kind": "cuda", "created_utc": "2024-01-03T00:00:00+00:00", "n": 3}
-    for record in (newer, older, other):
+    sections = {key: {} for key in SECTION_NAMES}
+    older = {"kind": "cpu", "created_utc": "2024-01-01T00:00:00+00:00", "n": 1, **sections}
+    newer = {"kind": "cpu", "created_utc": "2024-01-02T00:00:00+00:00", "n": 2, **sections}
+    other = {"kind": "cuda", "created_utc": "2024-01-03T00:00:00+00:00", "n": 3, **sections}
+    gpu_only = {"kind": "cuda", "created_utc": "2024-01-04T00:00:00+00:00", "n": 4, "gpu": {}}
+    for record in (newer, older, other, gpu_only):
         save_record(record, tmp_path)
     assert load_latest_bench("cpu", root=tmp_path) == newer
-    assert load_latest_bench(root=tmp_path) == other
+    assert load_latest_bench(root=tmp_path) == other  # the newest with every section
+    assert load_latest_bench("cuda", root=tmp_path, section="gpu") == gpu_only
+    assert load_latest_bench("cpu", root=tmp_path, section="gpu") == newer
     assert load_latest_bench("mps", root=tmp_path) is None
+
+
+def test_only_some_sections(tmp_path, capsys):
+    record = run_bench(out_dir=tmp_path, device="cpu", quick=True, only=["gpu"])
+    assert [name for name in SECTION_NAMES if name in record] == ["gpu"]
+    assert "4. GPU training: skipped" in capsys.readouterr().out
+    assert load_latest_bench(root=tmp_path) is None
+    assert load_latest_bench(root=tmp_path, section="gpu") == record
+    assert [name for name, _ in SECTIONS] == list(SECTION_NAMES)
+    with pytest.raises(ValueError, match="unknown bench section"):
+        run_bench(out_dir=tmp_path, device="cpu", quick=True, only=["gpus"])
 
 
 def test_table_runs_are_the_24_cifar10_runs_of_tables_1_and_2():

@@ -27,11 +27,23 @@ def save_record(record: dict[str, Any], out_dir: Path | None = None) -> Path:
     return path
 
 
-def load_latest_bench(kind: str | None = None, *, root: Path | None = None) -> dict | None:
+SECTION_NAMES = ("losses", "released_csl", "loader", "gpu")
+
+
+def load_latest_bench(
+    kind: str | None = None, *, root: Path | None = None, section: str | None = None
+) -> dict | None:
     """The newest bench record (by ``created_utc``) in ``root`` (default ``bench_dir()``),
-    of device kind ``kind`` (``"cpu"``, ``"cuda"``, ...) if given; ``None`` if there is none."""
+    of device kind ``kind`` (``"cpu"``, ``"cuda"``, ...) if given, that has ``section``, or
+    every section when ``section`` is None (``bench --only`` writes partial records); ``None``
+    if there is none."""
     folder = root or bench_dir()
     pattern = f"bench-{kind}-*.json" if kind else "bench-*.json"
+    needed = SECTION_NAMES if section is None else (section,)
     records = [json.loads(path.read_text()) for path in folder.glob(pattern)]
-    records = [r for r in records if kind is None or r.get("kind") == kind]
+    records = [
+        r
+        for r in records
+        if (kind is None or r.get("kind") == kind) and all(name in r for name in needed)
+    ]
     return max(records, key=lambda r: datetime.fromisoformat(r["created_utc"]), default=None)

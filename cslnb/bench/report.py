@@ -117,12 +117,13 @@ def gpu_lines(section: dict[str, Any]) -> list[str]:
 
 
 def format_table(record: dict[str, Any]) -> str:
-    """All four sections of ``record`` as a plain-text table."""
-    blocks = [
-        _header(record),
-        _losses(record["losses"]),
-        _released(record["released_csl"]),
-        _loader(record["loader"]),
-        gpu_lines(record["gpu"]),
-    ]
+    """The sections of ``record`` (all four, or those it was limited to) as plain text."""
+    sections = (
+        ("losses", _losses),
+        ("released_csl", _released),
+        ("loader", _loader),
+        ("gpu", gpu_lines),
+    )
+    blocks = [_header(record)]
+    blocks += [lines(record[name]) for name, lines in sections if name in record]
     return "\n\n".join("\n".join(block) for block in blocks)

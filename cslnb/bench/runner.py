@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime, timezone
@@ -44,24 +44,34 @@ def torch_threads(threads: int) -> Iterator[None]:
 
 
 def run_bench(
-    out_dir: Path | None = None, device: str | None = None, quick: bool = False
+    out_dir: Path | None = None,
+    device: str | None = None,
+    quick: bool = False,
+    only: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """Measure every section on ``device`` (default: the best available), print the table,
-    write the record to ``out_dir`` (default ``bench_dir()``) and return it.
+    """Measure every section (or the sections named in ``only``) on ``device`` (default: the
+    best available), print the table, write the record to ``out_dir`` (default
+    ``bench_dir()``) and return it.
 
-    ``quick`` runs a much smaller version (tiny model and sizes, for tests).
+    ``quick`` runs a much smaller version (tiny model and sizes, for tests, or a first check of
+    the GPU path).
     """
     settings = QUICK if quick else FULL
+    names = [name for name, _ in SECTIONS]
+    unknown = sorted(set(only or ()) - set(names))
+    if unknown:
+        raise ValueError(f"unknown bench section(s) {unknown}; choose from {names}")
     with torch_threads(settings.cpu_threads):
-        record = _measure(pick_device(device), settings)
+        record = _measure(pick_device(device), settings, only or names)
     path = save_record(record, out_dir)
     print(format_table(record))
     print(f"\nrecord: {path}")
     return record
 
 
-def _measure(dev: torch.device, settings: BenchSettings) -> dict[str, Any]:
-    """The record of one run: the machine, the settings and every section's results."""
+def _measure(dev: torch.device, settings: BenchSettings, only: Sequence[str]) -> dict[str, Any]:
+    """The record of one run: the machine, the settings and the results of the sections
+    named in ``only``."""
     start = time.perf_counter()
     record: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
@@ -72,6 +82,8 @@ def _measure(dev: torch.device, settings: BenchSettings) -> dict[str, Any]:
         "settings": asdict(settings),
     }
     for name, run_section in SECTIONS:
+        if name not in only:
+            continue
         print(f"bench: {name} ...", file=sys.stderr, flush=True)
         record[name] = run_section(settings, dev)
     record["wall_time_s"] = time.perf_counter() - start
