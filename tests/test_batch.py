@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import signal
-import threading
+import contextlib
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -61,17 +60,31 @@ def test_no_run_starts_once_the_budget_is_spent(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+def _reproduce_ci(tmp_path: Path, *extra: str) -> list[str]:
+    """``reproduce table1`` for the CE and CSL runs of the ``ci`` profile, in ``tmp_path``."""
+    args = ["reproduce", "table1", "--profile", "ci", "--losses", "ce", "csl", "--device", "cpu"]
+    args += ["--out", str(tmp_path / "results"), "--runs", str(tmp_path / "runs")]
+    return [*args, "--no-progress", *extra]
+
+
+def _cli(args: list[str]) -> subprocess.Popen:
+    """``python -m cslnb ARGS`` in a child process (worker processes and the multiprocessing
+    resource tracker then belong to it, not to the test session)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "cslnb", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+
+
 @pytest.mark.slow
 def test_a_failing_run_does_not_stop_the_other_and_the_exit_status_says_so(tmp_path, capsys):
     """Two ``ci`` runs in two worker processes; one has a damaged checkpoint and fails there."""
     damaged = tmp_path / "runs" / "ci" / "cifar10-exp50-csl-seed0" / "last.pt"
     damaged.parent.mkdir(parents=True)
     damaged.write_bytes(b"not a checkpoint")
-    args = ["reproduce", "table1", "--profile", "ci", "--losses", "ce", "csl"]
-    args += ["--out", str(tmp_path / "results"), "--runs", str(tmp_path / "runs")]
-    args += ["--device", "cpu", "--no-progress"]
-    assert main([*args, "--jobs", "2"]) == 1
-    out = capsys.readouterr().out.splitlines()
+    process = _cli(_reproduce_ci(tmp_path, "--jobs", "2"))
+    stdout, stderr = process.communicate(timeout=600)
+    assert process.returncode == 1, stderr.decode()[-3000:]
+    out = stdout.decode().splitlines()
     assert out[-3].startswith("cifar10-exp50-ce-seed0: accuracy ")
     assert out[-2] == (
         "2 runs: 1 finished, 0 resumed and finished, 0 already had a record, "
@@ -86,7 +99,7 @@ def test_a_failing_run_does_not_stop_the_other_and_the_exit_status_says_so(tmp_p
     assert damaged.read_bytes() == b"not a checkpoint"  # a failed run's files are left alone
 
     # Again, one job in this process: the record is kept, the damaged run fails the same way.
-    assert main(args) == 1
+    assert main(_reproduce_ci(tmp_path)) == 1
     summary = capsys.readouterr().out.splitlines()[-2]
     assert summary.startswith("2 runs: 0 finished, 0 resumed and finished, 1 already had a record")
     assert "1 failed" in summary
@@ -94,29 +107,28 @@ def test_a_failing_run_does_not_stop_the_other_and_the_exit_status_says_so(tmp_p
 
 @pytest.mark.slow
 def test_a_worker_killed_by_the_system_is_a_failed_run_and_the_others_go_on(tmp_path):
-    """SIGKILL one worker process (as the kernel's out-of-memory killer would) once it runs."""
-    victim = "cifar10-exp50-csl-seed0"
-
-    def kill_victim_when_it_starts() -> None:
-        while True:
-            for child in multiprocessing.active_children():
-                if child.name == victim and child.pid:
-                    os.kill(child.pid, signal.SIGKILL)
-                    return
-            time.sleep(0.05)
-
-    threading.Thread(target=kill_victim_when_it_starts, daemon=True).start()
-    runs = target_runs("table1", "ci", losses=["ce", "csl"])
-    options = TrainOptions(
-        results_root=tmp_path / "results", checkpoint_root=tmp_path / "runs", device="cpu"
+    """SIGKILL the first worker process (as the out-of-memory killer would) once it exists."""
+    psutil = pytest.importorskip("psutil")  # installed with ipykernel (the book extra)
+    process = _cli(_reproduce_ci(tmp_path, "--jobs", "2"))
+    killed = None
+    while killed is None and process.poll() is None:
+        for child in psutil.Process(process.pid).children():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                command = " ".join(child.cmdline())
+                if "spawn_main" in command and "resource_tracker" not in command:
+                    child.kill()
+                    killed = child.pid
+                    break
+        time.sleep(0.05)
+    stdout, stderr = process.communicate(timeout=600)
+    assert process.returncode == 1, stderr.decode()[-3000:]
+    out = stdout.decode().splitlines()
+    assert out[-2] == (
+        "2 runs: 1 finished, 0 resumed and finished, 0 already had a record, "
+        "0 stopped with a checkpoint (time budget), 1 failed, 0 not started"
     )
-    outcomes = run_batch(runs, options, jobs=2, progress=False)
-    assert [(o.run_id, o.status) for o in outcomes] == [
-        ("cifar10-exp50-ce-seed0", "finished"),
-        (victim, "failed"),
-    ]
-    assert outcomes[1].error == "its process exited with code -9 before reporting"
-    assert outcomes[0].record["final"]["epoch"] == 4
+    assert out[-1].endswith(": failed: its process exited with code -9 before reporting")
+    assert len(list((tmp_path / "results").rglob("*.json"))) == 1
 
 
 def test_outcome_lines_of_finished_runs_give_accuracy_and_groups():

@@ -1,4 +1,6 @@
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -121,8 +123,11 @@ def test_readme_paper_scale_commands_work_on_cpu_with_the_ci_profile(tmp_path, c
     assert capsys.readouterr().out.splitlines()[-1] == (
         "cifar10-exp100-ce-seed0: restored at epoch 2/4"
     )
-    assert main([*train_cmd, *on("b"), "--device", "cpu", "--no-progress"]) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == (
+    # In a child process: its worker processes and their resource tracker end with it.
+    command = [sys.executable, "-m", "cslnb", *train_cmd, *on("b"), "--device", "cpu"]
+    done = subprocess.run([*command, "--no-progress"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.splitlines()[-1] == (
         "2 runs: 1 finished, 1 resumed and finished, 0 already had a record, "
         "0 stopped with a checkpoint (time budget), 0 failed, 0 not started"
     )

@@ -247,6 +247,8 @@ class _Batch:
 
     def run_in_processes(self, jobs: int) -> None:
         """Keep up to ``jobs`` worker processes busy; collect their events until all have ended."""
+        if not self.pending or self.out_of_time():
+            return  # nothing to start: no processes, no queue
         context = multiprocessing.get_context("spawn")
         events = context.Queue()
         threads = threads_per_job(jobs)
