@@ -55,9 +55,12 @@ CANDIDATES: dict[str, Profile] = {
         _candidate("r8w16-16px-e72-b64", epochs=72, eval_every=8, batch_size=64),
         _candidate("r8w16-16px-e120", epochs=120, eval_every=10),
         _candidate("r8w32-16px-e60-b64", epochs=60, eval_every=10, cifar_width=32, batch_size=64),
+        _candidate("r8w16-16px-e72-flip", epochs=72, eval_every=8, crop_padding=0),
+        _candidate("r8w32-16px-e40-flip", epochs=40, eval_every=8, cifar_width=32, crop_padding=0),
     )
 }
-"""Candidate miniatures, named by model, width, image side, epochs (and batch when not 128)."""
+"""Candidate miniatures, named by model, width, image side, epochs, then what else differs:
+``b64`` a batch of 64, ``flip`` augmentation by flips only (no random crop)."""
 
 
 def search_root() -> Path:
@@ -96,18 +99,29 @@ def load_candidate_runs(root: Path | None = None) -> pd.DataFrame:
         record = read_record(path)
         row = record_row(record)
         if row["loss"] in CALIBRATION_LOSSES and row["loss_options"] == "{}":
-            rows.append({**row, "candidate": row["profile"], "precision": record["precision"]})
+            rows.append(
+                {
+                    **row,
+                    "candidate": row["profile"],
+                    "precision": record["precision"],
+                    "train_accuracy": record["epochs"][-1]["train_accuracy"],
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def candidate_scores(runs: pd.DataFrame) -> pd.DataFrame:
-    """One row per candidate and cell: agreement, seeds, each method's mean ± std, run time.
+    """One row per candidate and cell: agreement, seeds, each method's mean ± std, run time,
+    and how well CE fits the training set by the last epoch (a miniature far from fitting it
+    is in another regime than 200-epoch training, where CE reaches nearly 100 %).
 
     Cells lacking a calibration method are scored on the methods they have (``methods`` says
     how many), so screening runs on a few methods can be compared; only complete cells count
     towards the target.
     """
-    rows = []
+    rows: list[dict[str, object]] = []
+    if runs.empty:
+        return pd.DataFrame(rows)
     for (candidate, dataset, ratio), cell in runs.groupby(["candidate", "dataset", "ratio"]):
         stats = cell.groupby("loss")["accuracy"].agg(["mean", "std", "count"])
         agree, compared = pairwise_agreement(
@@ -122,6 +136,7 @@ def candidate_scores(runs: pd.DataFrame) -> pd.DataFrame:
             "agree": agree,
             "compared": compared,
             "median_run_s": float(cell["wall_time_s"].median()),
+            "ce_train_accuracy": float(cell.loc[cell["loss"] == "ce", "train_accuracy"].mean()),
             "precision": ",".join(sorted(set(cell["precision"]))),
         }
         for loss in CALIBRATION_LOSSES:

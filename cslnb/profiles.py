@@ -51,6 +51,9 @@ class Profile:
     """Input side for Tiny-ImageNet-LT and ImageNet-LT (the paper: 224)."""
     cifar_width: int = 16
     """Channels of the CIFAR ResNet's first stage (16 as in He et al.; stages double it)."""
+    crop_padding: int | None = None
+    """Zero padding (pixels) of the random-crop augmentation on CIFAR: None for the recipe's
+    ``image_size // 8`` (4 px at 32x32), 0 for horizontal flips only."""
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)

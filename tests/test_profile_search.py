@@ -17,6 +17,7 @@ from cslnb.profile_search import (
 )
 from cslnb.profiles import BUILTIN_PROFILES, PROFILES
 from cslnb.train import RunConfig, TrainOptions, train
+from cslnb.train import pipeline as pipeline_module
 from cslnb.train import trainer as trainer_module
 
 
@@ -62,6 +63,7 @@ def test_scores_average_over_seeds():
                     "accuracy": acc + shift,
                     "wall_time_s": 100.0 + seed,
                     "precision": "bfloat16",
+                    "train_accuracy": 90.0 + seed,
                 }
             )
     scores = candidate_scores(pd.DataFrame(rows))
@@ -70,25 +72,17 @@ def test_scores_average_over_seeds():
     assert (row["agree"], row["compared"], row["seeds"], row["methods"]) == (14, 14, 2, 6)
     assert row["ce"] == "11.0 ± 1.4"
     assert row["median_run_s"] == 100.5
+    assert row["ce_train_accuracy"] == 90.5
+    assert candidate_scores(pd.DataFrame()).empty
 
 
 def test_candidates_differ_from_quick_only_in_their_sizes():
+    sizes = ("epochs", "eval_every", "batch_size", "cifar_width", "crop_padding")
+    quick = PROFILES["quick"]
     for name, candidate in CANDIDATES.items():
         assert candidate.name == name and name not in BUILTIN_PROFILES
-        assert candidate.data == "real"
-        assert (
-            replace(
-                candidate,
-                name="quick",
-                epochs=24,
-                eval_every=4,
-                batch_size=128,
-                cifar_width=16,
-                image_size=16,
-                cifar_depth=8,
-            )
-            == PROFILES["quick"]
-        )
+        reset = {field: getattr(quick, field) for field in sizes}
+        assert replace(candidate, name="quick", **reset) == quick
 
 
 def test_the_width_of_a_profile_reaches_the_model(tmp_path, monkeypatch):
@@ -116,3 +110,24 @@ def test_committed_quick_records_order_the_baselines_like_a_coin_flip():
     scores = candidate_scores(runs)
     assert scores["methods"].tolist() == [6, 6] and scores["seeds"].tolist() == [3, 3]
     assert (int(scores["agree"].sum()), int(scores["compared"].sum())) == (16, 29)
+
+
+def test_the_crop_padding_of_a_profile_reaches_the_loader(tmp_path, monkeypatch):
+    flips_only = replace(PROFILES["ci"], name="ci-flip", crop_padding=0, epochs=1)
+    monkeypatch.setitem(PROFILES, "ci-flip", flips_only)
+    pads = []
+    original = pipeline_module.GPULoader
+
+    def recording_loader(*args, **kwargs):
+        loader = original(*args, **kwargs)
+        pads.append((kwargs["train"], loader.pad))
+        return loader
+
+    monkeypatch.setattr(pipeline_module, "GPULoader", recording_loader)
+    options = TrainOptions(
+        results_root=tmp_path, checkpoint_root=tmp_path / "runs", device="cpu", progress=False
+    )
+    train(RunConfig(dataset="synthetic", loss="ce", ratio=10, profile="ci-flip"), options)
+    assert (True, 0) in pads
+    # and the default keeps the recipe's image_size // 8
+    assert PROFILES["ci"].crop_padding is None

@@ -95,6 +95,7 @@ def _in_memory_pipeline(
         mean=CIFAR_MEAN,
         std=CIFAR_STD,
         seed=config.seed,
+        pad=profile.crop_padding,
     )
     test_loader = GPULoader(
         data.test, EVAL_BATCH_SIZE, train=False, device=device, mean=CIFAR_MEAN, std=CIFAR_STD
