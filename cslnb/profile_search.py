@@ -50,17 +50,35 @@ def _candidate(name: str, **changes: object) -> Profile:
 CANDIDATES: dict[str, Profile] = {
     profile.name: profile
     for profile in (
-        _candidate("r8w16-16px-e72", epochs=72, eval_every=8),
-        _candidate("r8w32-16px-e40", epochs=40, eval_every=8, cifar_width=32),
-        _candidate("r8w16-16px-e72-b64", epochs=72, eval_every=8, batch_size=64),
+        _candidate("r8w16-16px-e24"),
         _candidate("r8w16-16px-e120", epochs=120, eval_every=10),
-        _candidate("r8w32-16px-e60-b64", epochs=60, eval_every=10, cifar_width=32, batch_size=64),
+        _candidate("r8w16-16px-e120-pad1", epochs=120, eval_every=10, crop_padding=1),
         _candidate("r8w16-16px-e72-flip", epochs=72, eval_every=8, crop_padding=0),
+        _candidate("r8w32-16px-e40", epochs=40, eval_every=8, cifar_width=32),
+        _candidate("r8w32-16px-e40-pad1", epochs=40, eval_every=8, cifar_width=32, crop_padding=1),
         _candidate("r8w32-16px-e40-flip", epochs=40, eval_every=8, cifar_width=32, crop_padding=0),
     )
 }
-"""Candidate miniatures, named by model, width, image side, epochs, then what else differs:
-``b64`` a batch of 64, ``flip`` augmentation by flips only (no random crop)."""
+"""Candidate miniatures, named by model, width, image side and epochs, then what else differs:
+``pad1`` random crops from a 1-pixel padding (half the recipe's relative shift), ``flip``
+flips only (no random crop). ``r8w16-16px-e24`` has the sizes of ``quick`` itself: its runs
+measure what bf16 autocast changes."""
+
+
+def candidate_definitions() -> pd.DataFrame:
+    """The sizes of ``quick`` and of every candidate, one row each (the fields they vary)."""
+    fields = ("cifar_depth", "cifar_width", "image_size", "epochs", "batch_size")
+    profiles = [PROFILES["quick"], *CANDIDATES.values()]
+    rows = [
+        {"profile": p.name, **{f: getattr(p, f) for f in fields}, "augmentation": _augmentation(p)}
+        for p in profiles
+    ]
+    return pd.DataFrame(rows).set_index("profile")
+
+
+def _augmentation(profile: Profile) -> str:
+    pad = profile.image_size // 8 if profile.crop_padding is None else profile.crop_padding
+    return f"crop (pad {pad} px) + flip" if pad else "flip only"
 
 
 def search_root() -> Path:
@@ -112,12 +130,13 @@ def load_candidate_runs(root: Path | None = None) -> pd.DataFrame:
 
 def candidate_scores(runs: pd.DataFrame) -> pd.DataFrame:
     """One row per candidate and cell: agreement, seeds, each method's mean ± std, run time,
-    and how well CE fits the training set by the last epoch (a miniature far from fitting it
-    is in another regime than 200-epoch training, where CE reaches nearly 100 %).
+    how well CE fits the training set by the last epoch (a miniature far from fitting it is in
+    another regime than 200-epoch training, where CE reaches nearly 100 %), and the two gaps the
+    old ``quick`` got wrong: LDAM − CE and Focal + CB − CE (both positive in the paper).
 
     Cells lacking a calibration method are scored on the methods they have (``methods`` says
-    how many), so screening runs on a few methods can be compared; only complete cells count
-    towards the target.
+    how many; a missing method shows as "–"), so screening runs on a few methods can be
+    compared; only complete cells count towards the target.
     """
     rows: list[dict[str, object]] = []
     if runs.empty:
@@ -139,7 +158,12 @@ def candidate_scores(runs: pd.DataFrame) -> pd.DataFrame:
             "ce_train_accuracy": float(cell.loc[cell["loss"] == "ce", "train_accuracy"].mean()),
             "precision": ",".join(sorted(set(cell["precision"]))),
         }
+        for loss in ("ldam", "focal-cb"):
+            present = {loss, "ce"} <= set(stats.index)
+            gap = stats.loc[loss, "mean"] - stats.loc["ce", "mean"] if present else math.nan
+            row[f"{loss} - ce"] = round(float(gap), 2)
         for loss in CALIBRATION_LOSSES:
+            row[loss] = "–"
             if loss in stats.index:
                 mean, std = stats.loc[loss, "mean"], stats.loc[loss, "std"]
                 row[loss] = f"{mean:.1f}" + ("" if math.isnan(std) else f" ± {std:.1f}")

@@ -10,6 +10,7 @@ from cslnb.paths import project_root
 from cslnb.profile_search import (
     CALIBRATION_LOSSES,
     CANDIDATES,
+    candidate_definitions,
     candidate_scores,
     load_candidate_runs,
     pairwise_agreement,
@@ -73,7 +74,25 @@ def test_scores_average_over_seeds():
     assert row["ce"] == "11.0 ± 1.4"
     assert row["median_run_s"] == 100.5
     assert row["ce_train_accuracy"] == 90.5
+    assert row["ldam - ce"] == 3.0 and row["focal-cb - ce"] == 4.0
+    without_ldam = candidate_scores(pd.DataFrame(rows).query("loss != 'ldam'")).iloc[0]
+    assert without_ldam["ldam"] == "–" and math.isnan(without_ldam["ldam - ce"])
+    assert (without_ldam["agree"], without_ldam["compared"], without_ldam["methods"]) == (9, 9, 5)
     assert candidate_scores(pd.DataFrame()).empty
+
+
+def test_candidate_definitions_list_quick_first():
+    table = candidate_definitions()
+    assert list(table.index) == ["quick", *CANDIDATES]
+    assert table.loc["quick"].to_dict() == {
+        "cifar_depth": 8,
+        "cifar_width": 16,
+        "image_size": 16,
+        "epochs": 24,
+        "batch_size": 128,
+        "augmentation": "crop (pad 2 px) + flip",
+    }
+    assert table.loc["r8w16-16px-e72-flip", "augmentation"] == "flip only"
 
 
 def test_candidates_differ_from_quick_only_in_their_sizes():
