@@ -171,6 +171,15 @@ def candidate_scores(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def train_accuracy_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Mean final training accuracy (last epoch, augmented batches) of each calibration method,
+    one row per candidate and imbalance ratio: how far each method got in fitting its data."""
+    table = runs.pivot_table(
+        index=["candidate", "ratio"], columns="loss", values="train_accuracy", aggfunc="mean"
+    )
+    return table.reindex(columns=[loss for loss in CALIBRATION_LOSSES if loss in table.columns])
+
+
 def run_candidate(
     name: str,
     seeds: Sequence[int],

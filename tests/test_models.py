@@ -123,3 +123,16 @@ def test_width_is_for_cifar_resnets_only():
         build_model("resnet18", num_classes=10, width=32)
     with pytest.raises(ValueError, match="even number"):
         build_model("resnet8", num_classes=10, width=3)
+
+
+def test_cosine_head_stays_in_fp32_under_bf16_autocast():
+    torch.manual_seed(0)
+    head = NormedLinear(64, 10)
+    features = torch.randn(32, 64)
+    exact = head(features)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        autocast = head(features.bfloat16())
+    assert autocast.dtype == torch.float32
+    # the bf16 input is the only rounding left: far below bf16 matmul noise (~1e-2)
+    torch.testing.assert_close(autocast, head(features.bfloat16().float()), rtol=0, atol=1e-6)
+    assert (autocast - exact).abs().max() < 1e-2

@@ -15,6 +15,7 @@ from cslnb.profile_search import (
     load_candidate_runs,
     pairwise_agreement,
     paper_calibration_values,
+    train_accuracy_table,
 )
 from cslnb.profiles import BUILTIN_PROFILES, PROFILES
 from cslnb.train import RunConfig, TrainOptions, train
@@ -79,6 +80,22 @@ def test_scores_average_over_seeds():
     assert without_ldam["ldam"] == "–" and math.isnan(without_ldam["ldam - ce"])
     assert (without_ldam["agree"], without_ldam["compared"], without_ldam["methods"]) == (9, 9, 5)
     assert candidate_scores(pd.DataFrame()).empty
+
+
+def test_train_accuracy_table_averages_seeds_per_method():
+    runs = pd.DataFrame(
+        {
+            "candidate": ["x", "x", "x", "y"],
+            "ratio": [100.0, 100.0, 100.0, 50.0],
+            "loss": ["ldam", "ce", "ce", "ce"],
+            "train_accuracy": [80.0, 90.0, 94.0, 70.0],
+        }
+    )
+    table = train_accuracy_table(runs)
+    assert list(table.columns) == ["ce", "ldam"]
+    assert table.loc[("x", 100.0)].to_dict() == {"ce": 92.0, "ldam": 80.0}
+    assert table.loc[("y", 50.0), "ce"] == 70.0
+    assert math.isnan(table.loc[("y", 50.0), "ldam"])
 
 
 def test_candidate_definitions_list_quick_first():

@@ -12,7 +12,7 @@ class NormedLinear(nn.Module):
 
     ``W`` (out_features, in_features) starts uniform in (-1, 1) with each class vector then
     rescaled to unit L2 norm, as in the LDAM-DRW reference. Logits lie in [-1, 1]; LDAM
-    multiplies them by its scale ``s``.
+    multiplies them by its scale ``s``. The head computes in fp32 even under autocast.
     """
 
     def __init__(self, in_features: int, out_features: int) -> None:
@@ -23,7 +23,10 @@ class NormedLinear(nn.Module):
         self.weight = nn.Parameter(F.normalize(weight, dim=1))
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return F.normalize(features, dim=1) @ F.normalize(self.weight, dim=1).t()
+        # Always in fp32, also under autocast: LDAM multiplies these cosines by s = 30, and a
+        # bf16 product (8-bit mantissa) would add noise of about 0.1 to every scaled logit.
+        with torch.autocast(features.device.type, enabled=False):
+            return F.normalize(features.float(), dim=1) @ F.normalize(self.weight, dim=1).t()
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}"
