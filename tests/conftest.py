@@ -1,9 +1,11 @@
-"""Shared fixtures: no downloads, an isolated data/cache location, a writer of tiny images."""
+"""Shared fixtures: no downloads, an isolated data/cache location, a writer of tiny images, and
+a run record less its timings (what equal runs must share)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -34,3 +36,18 @@ def write_image() -> Callable[[Path, np.ndarray], Path]:
         return path
 
     return write
+
+
+TIMING_KEYS = ("wall_time_s", "images_per_s")
+"""Record fields that measure the machine, not the run: they differ between equal runs."""
+
+
+@pytest.fixture
+def without_timings() -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A run record without its timing fields; equal runs (same seed, resumed or not) give equal
+    results of this."""
+
+    def strip(record: dict[str, Any]) -> dict[str, Any]:
+        return {key: value for key, value in record.items() if key not in TIMING_KEYS}
+
+    return strip

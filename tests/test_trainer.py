@@ -16,8 +16,6 @@ from cslnb.train.checkpoint import RunInProgressError, exclusive_run_lock
 from cslnb.train.config import RunConfig
 from cslnb.train.trainer import TrainingDivergedError, TrainOptions, checkpoint_path, train
 
-TIMING_KEYS = ("wall_time_s", "images_per_s")
-
 
 def options(tmp_path: Path, **kwargs) -> TrainOptions:
     return TrainOptions(
@@ -27,10 +25,6 @@ def options(tmp_path: Path, **kwargs) -> TrainOptions:
         progress=False,
         **kwargs,
     )
-
-
-def without_timings(record: dict) -> dict:
-    return {k: v for k, v in record.items() if k not in TIMING_KEYS}
 
 
 def config(loss: str = "ce", **kwargs) -> RunConfig:
@@ -61,7 +55,7 @@ def test_existing_record_is_not_retrained(tmp_path, monkeypatch):
     assert train(config("ce"), options(tmp_path)) == first
 
 
-def test_same_seed_gives_identical_records(tmp_path):
+def test_same_seed_gives_identical_records(tmp_path, without_timings):
     a = train(config("ldam-drw"), options(tmp_path / "a"))
     b = train(config("ldam-drw"), options(tmp_path / "b"))
     assert without_timings(a) == without_timings(b)
@@ -70,7 +64,7 @@ def test_same_seed_gives_identical_records(tmp_path):
 
 
 @pytest.mark.parametrize("loss", ["csl", "equalization", "ldam-drw"])
-def test_resume_equals_uninterrupted(tmp_path, loss):
+def test_resume_equals_uninterrupted(tmp_path, loss, without_timings):
     whole = train(config(loss), options(tmp_path / "whole"))
     sliced_options = options(tmp_path / "sliced", stop_after_epochs=1)
     for _ in range(3):
@@ -80,7 +74,7 @@ def test_resume_equals_uninterrupted(tmp_path, loss):
     assert without_timings(resumed) == without_timings(whole)
 
 
-def test_crash_leaves_no_record_and_resume_is_exact(tmp_path, monkeypatch):
+def test_crash_leaves_no_record_and_resume_is_exact(tmp_path, monkeypatch, without_timings):
     whole = train(config("csl"), options(tmp_path / "whole"))
     real_epoch = trainer._train_epoch
     calls = {"n": 0}
