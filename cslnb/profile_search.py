@@ -36,6 +36,7 @@ from cslnb.paper_tables import paper_value
 from cslnb.paths import project_root
 from cslnb.profiles import PROFILES, Profile, register_profile
 from cslnb.records import iter_record_paths, read_record, record_row
+from cslnb.report.runs import DEFAULT_OPTIONS
 
 CALIBRATION_LOSSES = ("ce", "focal", "ce-cb", "focal-cb", "ldam", "ldam-drw")
 """The six established baselines whose order a faithful miniature must keep."""
@@ -116,7 +117,7 @@ def load_candidate_runs(root: Path | None = None) -> pd.DataFrame:
     for path in iter_record_paths(root or search_root()):
         record = read_record(path)
         row = record_row(record)
-        if row["loss"] in CALIBRATION_LOSSES and row["loss_options"] == "{}":
+        if row["loss"] in CALIBRATION_LOSSES and row["loss_options"] == DEFAULT_OPTIONS:
             rows.append(
                 {
                     **row,

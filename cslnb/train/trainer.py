@@ -186,8 +186,7 @@ def _train(
     if state.epoch < recipe.epochs:
         return None
 
-    record = _build_record(config, profile, recipe, data, state, device, precision)
-    record["cuda_graph"] = use_graph
+    record = _build_record(config, profile, recipe, data, state, device, precision, use_graph)
     if dist_info.is_main:
         write_json_atomic(out_path, record)
         if not options.keep_checkpoint:
@@ -304,6 +303,7 @@ def _build_record(
     state: TrainingState,
     device: torch.device,
     precision: Precision,
+    cuda_graph: bool,
 ) -> dict[str, Any]:
     history, traces, elapsed = state.history, state.traces, state.elapsed
     evaluated = [h for h in history if "test_accuracy" in h]
@@ -345,6 +345,7 @@ def _build_record(
         },
         "hardware": describe_hardware(device),
         "precision": precision.label,
+        "cuda_graph": cuda_graph,
         "wall_time_s": round(elapsed, 2),
         "images_per_s": round(sum(data.class_counts) * len(history) / max(elapsed, 1e-9), 1),
     }
