@@ -8,7 +8,9 @@ import pytest
 import torch
 
 from cslnb.losses import LOSS_NAMES, LongTailLoss, build_loss, loss_options
+from cslnb.losses.registry import explicit_options
 from cslnb.models import build_model
+from cslnb.train import RunConfig
 
 COUNTS = [40, 20, 10, 5]
 HAS_CSL = importlib.util.find_spec("cslnb.losses.csl") is not None
@@ -31,6 +33,38 @@ def test_unknown_name_and_option():
         build_loss("focal", COUNTS, gama=2.0)
     assert loss_options("focal-cb") == {"gamma": 1.0, "beta": 0.9999}
     assert build_loss("focal", COUNTS, gamma=2.0).gamma == 2.0
+
+
+def test_csl_options_are_those_of_the_csl_loss():
+    assert loss_options("csl") == {
+        "reading": "paper",
+        "k": 2.0,
+        "eps": 1e-6,
+        "npred": "batch",
+        "use_gamma": True,
+        "use_npred": True,
+        "use_reinforcement": True,
+        "use_denominator": True,
+    }
+    with pytest.raises(TypeError, match="use_gama"):
+        build_loss("csl", COUNTS, use_gama=False)
+
+
+def test_options_at_their_default_do_not_name_another_run():
+    assert explicit_options("csl", {"reading": "paper", "use_gamma": False}) == {"use_gamma": False}
+    assert explicit_options("focal-cb", {"gamma": 1, "beta": 0.999}) == {"beta": 0.999}
+    assert explicit_options("ce", {"typo": 1}) == {"typo": 1}
+    plain = RunConfig(dataset="cifar10", loss="csl")
+    spelled_out = RunConfig(dataset="cifar10", loss="csl", loss_options={"reading": "paper"})
+    assert spelled_out.run_id == plain.run_id == "cifar10-exp100-csl-seed0"
+    assert spelled_out.to_dict()["loss_options"] == {}
+    ablation = RunConfig(
+        dataset="cifar10", loss="csl", loss_options={"reading": "paper", "use_gamma": False}
+    )
+    assert (
+        ablation.run_id
+        == RunConfig(dataset="cifar10", loss="csl", loss_options={"use_gamma": False}).run_id
+    )
 
 
 def test_bad_shapes_raise_clear_errors():

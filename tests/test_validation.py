@@ -31,7 +31,7 @@ def no_data(monkeypatch: pytest.MonkeyPatch) -> None:
         ),
         (
             ["--dataset", "cifar100", "--loss", "csl", "--option", "readin=released"],
-            "unexpected keyword argument 'readin'",
+            "loss 'csl' got unknown option(s) readin; it accepts: reading, k,",
         ),
         (
             ["--dataset", "cifar10", "--loss", "ce", "--source", "tape"],

@@ -8,7 +8,7 @@ checked against the options of the named loss.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from cslnb.losses.balanced_softmax import BalancedSoftmaxLoss
@@ -165,9 +165,25 @@ LOSS_NAMES: list[str] = list(_FACTORIES)
 
 
 def loss_options(name: str) -> dict[str, object]:
-    """The options of loss ``name`` with their defaults (``csl`` forwards any option)."""
-    parameters = inspect.signature(_factory(name)).parameters.values()
+    """The options of loss ``name`` with their defaults (``csl``: those of ``CSLLoss``)."""
+    options_of: Callable[..., object] = _factory(name)
+    if name == "csl":
+        from cslnb.losses.csl import CSLLoss
+
+        options_of = CSLLoss.__init__
+    parameters = inspect.signature(options_of).parameters.values()
     return {p.name: p.default for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY}
+
+
+def explicit_options(name: str, options: Mapping[str, object]) -> dict[str, object]:
+    """``options`` without those set to their default, so that spelling out a default never
+    changes what identifies a run (its run id); unknown options are kept for the error."""
+    defaults = loss_options(name)
+    return {
+        key: value
+        for key, value in options.items()
+        if key not in defaults or value != defaults[key]
+    }
 
 
 def _factory(name: str) -> Callable[..., LongTailLoss]:
@@ -188,12 +204,11 @@ def build_loss(
 ) -> LongTailLoss:
     """Build loss ``name`` for training counts ``class_counts``; see ``loss_options(name)``."""
     factory = _factory(name)
-    if name != "csl":
-        accepted = loss_options(name)
-        unknown = sorted(set(options) - set(accepted))
-        if unknown:
-            listed = ", ".join(accepted) or "none"
-            raise TypeError(
-                f"loss {name!r} got unknown option(s) {', '.join(unknown)}; it accepts: {listed}"
-            )
+    accepted = loss_options(name)
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        listed = ", ".join(accepted) or "none"
+        raise TypeError(
+            f"loss {name!r} got unknown option(s) {', '.join(unknown)}; it accepts: {listed}"
+        )
     return factory(list(class_counts), _Schedule(drw_epoch, ib_start_epoch), **options)

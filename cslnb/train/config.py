@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from cslnb.data import IN_MEMORY_DATASETS
+from cslnb.losses.registry import LOSS_NAMES, explicit_options
 
 FOLDER_DATASETS = ("tiny-imagenet", "imagenet-lt")
 DATASETS = IN_MEMORY_DATASETS + FOLDER_DATASETS
@@ -20,8 +21,10 @@ class RunConfig:
     """Everything that decides what a run computes (not where it writes or how it shows progress).
 
     ``loss_options`` are extra keyword arguments of :func:`cslnb.losses.build_loss`, e.g.
-    ``{"reading": "released"}`` for CSL. ``amp="auto"`` uses bf16 autocast on GPUs that support it,
-    fp16 with a gradient scaler on other GPUs, and full precision on CPU.
+    ``{"reading": "released"}`` for CSL; options set to their default are dropped, so
+    ``{"reading": "paper"}`` names the same run as ``{}``. ``amp="auto"`` uses bf16 autocast on
+    GPUs and CPUs that compute bf16 in hardware, fp16 with a gradient scaler on other GPUs, and
+    full precision on other CPUs.
     """
 
     dataset: str
@@ -52,6 +55,8 @@ class RunConfig:
             raise ValueError(f"imb_type must be 'exp' or 'step', got {self.imb_type!r}")
         if self.amp not in ("auto", "off", "bf16", "fp16"):
             raise ValueError(f"amp must be auto, off, bf16 or fp16, got {self.amp!r}")
+        if self.loss in LOSS_NAMES:
+            object.__setattr__(self, "loss_options", explicit_options(self.loss, self.loss_options))
 
     @property
     def run_id(self) -> str:
