@@ -11,9 +11,11 @@ one-hot vector of class i, and the class importance (Section 3, "DELTA function"
 
     γ_i = S_i / ((1 + ε) · H_i · max_j S_j),     S_i = ((1/N_i) Σ_j ‖f_ij‖)²
 
-(Algorithm 1, step 6, writes ``γ_i = S_i / (1e-6 + max(S) · H_i)``), where ``S_i`` is the semantic
-scale of class i (Ma et al. 2023) computed from the features ``f_ij`` of its samples and
-``H_i`` the "entropy gained from class i". Algorithm 1 recomputes all of this for every
+(Algorithm 1, step 6, writes ``γ_i = S_i / (1e-6 + max(S) · H_i)``), where ``S_i``, the squared
+mean norm of the features ``f_ij`` of class i's samples, is what the paper calls the semantic
+scale and attributes to Ma et al. 2023. The formula is the CSL paper's own: Ma et al.'s semantic
+scale measures the volume of a class's feature manifold, not its mean feature norm. ``H_i`` is
+the "entropy gained from class i". Algorithm 1 recomputes all of this for every
 mini-batch; the text says γ is "updated every epoch from the previous epoch's learning".
 
 Two readings, selected by ``reading``:

@@ -10,7 +10,9 @@ For a training batch of B samples with logits ``z`` (B × C), probabilities
   ``−Σ_c p_jc ln p_jc`` of its softmax, its number of samples ``N_i``, and the number of
   argmax predictions of each class. ``end_epoch(t)`` turns them into
 
-  - ``S_i = ((1/N_i) Σ_j ‖f_ij‖)²`` (semantic scale, Ma et al. 2023),
+  - ``S_i = ((1/N_i) Σ_j ‖f_ij‖)²``, the squared mean feature norm (the CSL paper's formula;
+    the paper names it semantic scale after Ma et al. 2023, whose semantic scale is a
+    different measure, the volume of a class's feature manifold),
   - ``H_i = (1/N_i) Σ_j H(p_j)`` (mean entropy: low for an easy class, high for a hard one),
   - ``γ_i = S_i / ((1 + ε) · H_i · max_j S_j)`` (the text's formula; Algorithm 1 writes
     ``S_i / (1e-6 + max(S) · H_i)``, practically the same),
