@@ -1,11 +1,13 @@
-"""Figures 1-2 of the paper from a CSL run's ``loss_trace``, and a clearer heat-map of our own.
+"""Figures 1-2 of the paper from a CSL run's ``loss_trace``, a clearer heat-map, and the numbers.
 
 Figure 1 plots each class's semantic scale ``S_i`` and Figure 2 its weight ``gamma_i`` over the
 first 80 epochs of a CIFAR-100-LT (ratio 100) run, following class 91. :func:`plot_semantic_scale`
 and :func:`plot_gamma` draw every class faintly and a few highlighted;
 :func:`plot_trace_heatmap` shows any traced quantity as class x epoch, classes sorted by
 training count. All return :class:`matplotlib.figure.Figure` objects (no pyplot state), drawn
-under :func:`report_style`.
+under :func:`report_style`. :func:`trace_snapshot` lists every class's traced statistics at one
+epoch next to its training count and test accuracy, and :func:`count_correlation` gives the
+rank correlation between training counts and one traced statistic, with its p-value.
 """
 
 from __future__ import annotations
@@ -17,12 +19,15 @@ from typing import Any
 
 import matplotlib as mpl
 import numpy as np
+import pandas as pd
 from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+from scipy.stats import spearmanr
 
-from cslnb.records import read_record
-from cslnb.report.runs import DATASET_TITLES, trace_matrix
+from cslnb.losses.csl import TRACE_KEYS
+from cslnb.records import RecordError, read_record
+from cslnb.report.runs import DATASET_TITLES, source_name, trace_matrix
 
 PAPER_EPOCHS_SHOWN = 80
 PAPER_CLASS = 91
@@ -31,7 +36,7 @@ TRACE_LABELS = {
     "semantic_scale": "semantic scale $S_i$",
     "entropy": "entropy $H_i$",
     "gamma": r"class weight $\gamma_i$",
-    "n_pred": r"correct predictions $N_{pred,i}$",
+    "n_pred": r"predictions $N_{pred,i}$ (argmax, right or wrong)",
     "reinforcement": "reinforcement term",
 }
 STYLE = {
@@ -68,7 +73,7 @@ def _load(record: Mapping[str, Any] | str | Path) -> tuple[Mapping[str, Any], Pa
 
 
 def _title(record: Mapping[str, Any], what: str) -> str:
-    """``what`` plus the run's dataset, imbalance ratio and profile (and synthetic stand-in)."""
+    """``what``; on a second line the run's dataset, ratio, profile (and synthetic stand-in)."""
     config = record.get("config", {})
     dataset = config.get("dataset", "?")
     name = DATASET_TITLES.get(dataset, dataset)
@@ -77,7 +82,7 @@ def _title(record: Mapping[str, Any], what: str) -> str:
     ratio = config.get("ratio")
     ratio_text = f"ratio {ratio:g}" if isinstance(ratio, int | float) else "ratio ?"
     profile = record.get("profile", {}).get("name", "?")
-    return f"{what}: {name}, {ratio_text}, profile {profile}"
+    return f"{what}\n{name}, {ratio_text}, profile {profile}"
 
 
 def _class_label(record: Mapping[str, Any], index: int) -> str:
@@ -213,3 +218,81 @@ def plot_trace_heatmap(
         scale = " (log scale)" if isinstance(norm, LogNorm) else ""
         fig.colorbar(image, ax=ax, label=label + scale)
     return fig
+
+
+def _trace_row(record: Mapping[str, Any], epoch: int | None, source: Path | None) -> int:
+    """The index into ``loss_trace`` of traced ``epoch`` (default: the last traced epoch)."""
+    epoch_numbers, _ = trace_matrix(record, TRACE_KEYS[0], source)
+    if epoch is None:
+        return len(epoch_numbers) - 1
+    found = np.flatnonzero(epoch_numbers == epoch)
+    if not found.size:
+        raise ValueError(
+            f"{source_name(record, source)}: epoch {epoch} not traced "
+            f"(traced: {epoch_numbers.min()}..{epoch_numbers.max()})"
+        )
+    return int(found[0])
+
+
+def trace_snapshot(
+    record: Mapping[str, Any] | str | Path, epoch: int | None = None
+) -> pd.DataFrame:
+    """Every class's traced CSL statistics at one epoch, beside its training count and accuracy.
+
+    One row per class, indexed by class, sorted by class index, with columns
+
+    * ``name`` and ``n_train`` (training images);
+    * the traced values at the end of ``epoch`` (default: the last traced one), as defined in
+      :mod:`cslnb.losses.csl_paper` after the CSL paper's Equation 2 and Algorithm 1:
+      ``semantic_scale`` ``S_i = ((1/N_i) Σ_j ‖f_ij‖)²``; ``entropy``
+      ``H_i = (1/N_i) Σ_j H(p_j)``, averaged over the samples *labelled* i;
+      ``gamma`` ``γ_i = S_i / (H_i · max_j S_j)``; ``n_pred``, the argmax predictions of
+      class i in the epoch's training batches, right or wrong; ``reinforcement`` ``r_i``;
+    * ``pred_share`` ``= n_pred_i / Σ_j n_pred_j`` and ``train_share`` ``= N_i / Σ_j N_j``;
+    * ``test_accuracy``: the record's final per-class test accuracy (%).
+
+    A record without a usable trace or with the wrong number of per-class accuracies raises
+    :class:`cslnb.records.RecordError` naming it; an epoch that was not traced, ValueError.
+    """
+    record, source = _load(record)
+    row = _trace_row(record, epoch, source)
+    counts = np.asarray(record["dataset"]["class_counts"], dtype=int)
+    names = list(record["dataset"].get("class_names") or [])
+    names += [f"class{c}" for c in range(len(names), len(counts))]
+    table = pd.DataFrame({"name": names[: len(counts)], "n_train": counts})
+    for key in TRACE_KEYS:
+        table[key] = trace_matrix(record, key, source)[1][row]
+    total = table["n_pred"].sum()
+    table["pred_share"] = table["n_pred"] / total if total > 0 else np.nan
+    table["train_share"] = counts / counts.sum()
+    accuracy = record.get("final", {}).get("per_class_accuracy")
+    if not isinstance(accuracy, list) or len(accuracy) != len(counts):
+        raise RecordError(
+            f"{source_name(record, source)}: final.per_class_accuracy missing or not "
+            f"{len(counts)} values"
+        )
+    table["test_accuracy"] = np.asarray(accuracy, dtype=float)
+    table.index.name = "class"
+    return table
+
+
+def count_correlation(
+    record: Mapping[str, Any] | str | Path, key: str, epoch: int | None = None
+) -> tuple[float, float]:
+    """Spearman's rank correlation between training counts and one traced statistic, and its p.
+
+    ``ρ`` is the Pearson correlation of the ranks (ties get their mean rank) of the classes'
+    training counts ``N_i`` and ``loss_trace[epoch][key]`` (default: the last traced epoch); the
+    p-value is two-sided, for the null hypothesis of no monotone association, from
+    :func:`scipy.stats.spearmanr` (Student-t approximation with ``C - 2`` degrees of freedom, so
+    a rough one for few classes). Returns ``(nan, nan)`` when either side is constant (no ranks
+    to correlate, e.g. the counts of a balanced dataset) or a traced value is not finite.
+    """
+    record, source = _load(record)
+    row = _trace_row(record, epoch, source)
+    counts = np.asarray(record["dataset"]["class_counts"], dtype=float)
+    values = trace_matrix(record, key, source)[1][row]
+    if np.ptp(counts) == 0 or not np.all(np.isfinite(values)) or np.ptp(values) == 0:
+        return float("nan"), float("nan")
+    result = spearmanr(counts, values)
+    return float(result.statistic), float(result.pvalue)
