@@ -11,8 +11,9 @@ seeds orders the pair as the paper's value does (pairs the paper ties are skippe
 
 Everything else (CSL, IB and its variants, Balanced Softmax, logit adjustment, ...) is held out:
 no candidate is ever scored on it. Each candidate is a :class:`~cslnb.profiles.Profile` that
-differs from the current ``quick`` in a few fields; its runs are ordinary run records under
-``data/profile_search/<candidate>/``.
+differs from the first definition of ``quick`` (``quick-v1``) in a few fields; its runs are
+ordinary run records under ``data/profile_search/<candidate>/``. The search chose
+``r8w32-16px-e40-flip``, which is today's ``quick``.
 
 Command line::
 
@@ -33,9 +34,9 @@ from pathlib import Path
 import pandas as pd
 
 from cslnb.paper_tables import paper_value
-from cslnb.paths import project_root
+from cslnb.paths import project_root, results_dir
 from cslnb.profiles import PROFILES, Profile, register_profile
-from cslnb.records import iter_record_paths, read_record, record_row
+from cslnb.records import StaleRecordError, iter_record_paths, read_record, record_row
 from cslnb.report.runs import DEFAULT_OPTIONS
 
 CALIBRATION_LOSSES = ("ce", "focal", "ce-cb", "focal-cb", "ldam", "ldam-drw")
@@ -44,8 +45,25 @@ CALIBRATION_CELLS = (("cifar10", 100.0), ("cifar10", 50.0))
 SEARCH_ROOT_NAME = Path("data") / "profile_search"
 
 
+QUICK_V1 = Profile(
+    name="quick",
+    epochs=24,
+    batch_size=128,
+    eval_every=4,
+    image_size=16,
+    cifar_depth=8,
+    test_per_class=200,
+    data="real",
+    large_epochs=2,
+    large_image_size=64,
+)
+"""The first definition of ``quick`` (ResNet-8 of width 16 at 16x16 pixels, 24 epochs, random
+crops and flips, fp32): the starting point of the search. Its calibration records are kept under
+``data/profile_search/quick-v1/``; they still carry the profile name ``quick``."""
+
+
 def _candidate(name: str, **changes: object) -> Profile:
-    return replace(PROFILES["quick"], name=name, **changes)
+    return replace(QUICK_V1, name=name, **changes)
 
 
 CANDIDATES: dict[str, Profile] = {
@@ -62,17 +80,21 @@ CANDIDATES: dict[str, Profile] = {
 }
 """Candidate miniatures, named by model, width, image side and epochs, then what else differs:
 ``pad1`` random crops from a 1-pixel padding (half the recipe's relative shift), ``flip``
-flips only (no random crop). ``r8w16-16px-e24`` has the sizes of ``quick`` itself: its runs
-measure what bf16 autocast changes."""
+flips only (no random crop). ``r8w16-16px-e24`` has the sizes of ``quick-v1``: its runs
+measure what bf16 autocast changes. ``r8w32-16px-e40-flip`` became today's ``quick``."""
+
+SEARCHED: dict[str, Profile] = {"quick-v1": QUICK_V1, **CANDIDATES}
+"""Every profile with a folder under the search root, by folder name."""
 
 
 def candidate_definitions() -> pd.DataFrame:
-    """The sizes of ``quick`` and of every candidate, one row each (the fields they vary)."""
+    """The sizes of ``quick-v1``, of every candidate and of today's ``quick``, one row each (the
+    fields they vary)."""
     fields = ("cifar_depth", "cifar_width", "image_size", "epochs", "batch_size")
-    profiles = [PROFILES["quick"], *CANDIDATES.values()]
+    profiles = {**SEARCHED, "quick": PROFILES["quick"]}
     rows = [
-        {"profile": p.name, **{f: getattr(p, f) for f in fields}, "augmentation": _augmentation(p)}
-        for p in profiles
+        {"profile": name, **{f: getattr(p, f) for f in fields}, "augmentation": _augmentation(p)}
+        for name, p in profiles.items()
     ]
     return pd.DataFrame(rows).set_index("profile")
 
@@ -112,21 +134,43 @@ def paper_calibration_values(dataset: str, ratio: float) -> dict[str, float]:
 
 
 def load_candidate_runs(root: Path | None = None) -> pd.DataFrame:
-    """Every calibration run under the search root, one row per run, named by candidate."""
+    """Every calibration run under the search root, one row per run, named by its folder.
+
+    Each folder ``<root>/<name>/`` holds the records of the profile ``SEARCHED[name]``; a record
+    made under another definition raises :class:`~cslnb.records.StaleRecordError`.
+    """
+    root = root or search_root()
     rows = []
-    for path in iter_record_paths(root or search_root()):
+    for folder in sorted(path for path in root.iterdir() if path.is_dir()):
+        if folder.name not in SEARCHED:
+            raise ValueError(f"{folder} is not the folder of a searched profile")
+        rows += _calibration_rows(folder, folder.name, SEARCHED[folder.name])
+    return pd.DataFrame(rows)
+
+
+def load_quick_runs(results_root: Path | None = None) -> pd.DataFrame:
+    """The calibration runs of today's ``quick`` profile, as :func:`load_candidate_runs` does."""
+    folder = (results_root or results_dir()) / "quick"
+    return pd.DataFrame(_calibration_rows(folder, "quick", PROFILES["quick"]))
+
+
+def _calibration_rows(folder: Path, name: str, definition: Profile) -> list[dict[str, object]]:
+    rows = []
+    for path in iter_record_paths(folder):
         record = read_record(path)
+        if not definition.matches(record["profile"]):
+            raise StaleRecordError(f"{path.name} in {folder.name}/ was made under another profile")
         row = record_row(record)
         if row["loss"] in CALIBRATION_LOSSES and row["loss_options"] == DEFAULT_OPTIONS:
             rows.append(
                 {
                     **row,
-                    "candidate": row["profile"],
+                    "candidate": name,
                     "precision": record["precision"],
                     "train_accuracy": record["epochs"][-1]["train_accuracy"],
                 }
             )
-    return pd.DataFrame(rows)
+    return rows
 
 
 def candidate_scores(runs: pd.DataFrame) -> pd.DataFrame:

@@ -5,6 +5,7 @@ from dataclasses import replace
 import pytest
 import torch
 
+from cslnb.profile_search import QUICK_V1
 from cslnb.profiles import PROFILES, get_profile, register_profile
 from cslnb.records import (
     StaleRecordError,
@@ -75,15 +76,23 @@ def test_the_probe_runs_once(monkeypatch):
 
 
 def test_a_stored_profile_matches_only_its_own_definition():
-    quick = get_profile("quick")
-    stored = quick.to_dict()
-    assert quick.matches(stored)
+    ci = get_profile("ci")
+    stored = ci.to_dict()
+    assert ci.matches(stored)
     # a record written before cifar_width existed used its default, 16
     older = {k: v for k, v in stored.items() if k != "cifar_width"}
-    assert quick.matches(older)
-    assert not quick.matches({**stored, "epochs": quick.epochs + 1})
-    assert not quick.matches({**older, "cifar_width": 32})
+    assert ci.matches(older)
+    assert not ci.matches({**stored, "epochs": ci.epochs + 1})
+    assert not ci.matches({**older, "cifar_width": 32})
     assert not get_profile("paper").matches(stored)
+    # the records of quick's first definition (written before cifar_width and crop_padding)
+    first_quick = {
+        key: value
+        for key, value in QUICK_V1.to_dict().items()
+        if key not in ("cifar_width", "crop_padding")
+    }
+    assert QUICK_V1.matches(first_quick)
+    assert not get_profile("quick").matches(first_quick)
 
 
 def test_built_in_profiles_cannot_be_redefined():

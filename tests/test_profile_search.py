@@ -1,23 +1,26 @@
 """Scoring candidate miniatures by how they order the established baselines."""
 
+import json
 import math
 from dataclasses import replace
 
 import pandas as pd
 import pytest
 
-from cslnb.paths import project_root
 from cslnb.profile_search import (
     CALIBRATION_LOSSES,
     CANDIDATES,
+    QUICK_V1,
     candidate_definitions,
     candidate_scores,
     load_candidate_runs,
     pairwise_agreement,
     paper_calibration_values,
+    search_root,
     train_accuracy_table,
 )
 from cslnb.profiles import BUILTIN_PROFILES, PROFILES
+from cslnb.records import StaleRecordError, iter_record_paths
 from cslnb.train import RunConfig, TrainOptions, train
 from cslnb.train import pipeline as pipeline_module
 from cslnb.train import trainer as trainer_module
@@ -98,10 +101,10 @@ def test_train_accuracy_table_averages_seeds_per_method():
     assert math.isnan(table.loc[("y", 50.0), "ldam"])
 
 
-def test_candidate_definitions_list_quick_first():
+def test_candidate_definitions_list_the_first_quick_the_candidates_and_todays_quick():
     table = candidate_definitions()
-    assert list(table.index) == ["quick", *CANDIDATES]
-    assert table.loc["quick"].to_dict() == {
+    assert list(table.index) == ["quick-v1", *CANDIDATES, "quick"]
+    assert table.loc["quick-v1"].to_dict() == {
         "cifar_depth": 8,
         "cifar_width": 16,
         "image_size": 16,
@@ -109,16 +112,40 @@ def test_candidate_definitions_list_quick_first():
         "batch_size": 128,
         "augmentation": "crop (pad 2 px) + flip",
     }
-    assert table.loc["r8w16-16px-e72-flip", "augmentation"] == "flip only"
+    assert table.loc["quick"].to_dict() == {
+        "cifar_depth": 8,
+        "cifar_width": 32,
+        "image_size": 16,
+        "epochs": 40,
+        "batch_size": 128,
+        "augmentation": "flip only",
+    }
 
 
-def test_candidates_differ_from_quick_only_in_their_sizes():
+def test_candidates_differ_from_the_first_quick_only_in_their_sizes():
     sizes = ("epochs", "eval_every", "batch_size", "cifar_width", "crop_padding")
-    quick = PROFILES["quick"]
     for name, candidate in CANDIDATES.items():
         assert candidate.name == name and name not in BUILTIN_PROFILES
-        reset = {field: getattr(quick, field) for field in sizes}
-        assert replace(candidate, name="quick", **reset) == quick
+        reset = {field: getattr(QUICK_V1, field) for field in sizes}
+        assert replace(candidate, name="quick", **reset) == QUICK_V1
+
+
+def test_todays_quick_is_the_chosen_candidate():
+    assert replace(CANDIDATES["r8w32-16px-e40-flip"], name="quick") == PROFILES["quick"]
+
+
+def test_search_folders_hold_only_their_own_profile(tmp_path):
+    record = json.loads(iter_record_paths(search_root() / "quick-v1")[0].read_text())
+    folder = tmp_path / "r8w32-16px-e40-flip" / "cifar10"
+    folder.mkdir(parents=True)
+    (folder / f"{record['run_id']}.json").write_text(json.dumps(record))
+    with pytest.raises(StaleRecordError, match="another profile"):
+        load_candidate_runs(tmp_path)
+    (tmp_path / "r8w32-16px-e40-flip").rename(tmp_path / "quick-v1")
+    assert load_candidate_runs(tmp_path)["candidate"].tolist() == ["quick-v1"]
+    (tmp_path / "not-a-candidate").mkdir()
+    with pytest.raises(ValueError, match="not the folder of a searched profile"):
+        load_candidate_runs(tmp_path)
 
 
 def test_the_width_of_a_profile_reaches_the_model(tmp_path, monkeypatch):
@@ -137,13 +164,10 @@ def test_the_width_of_a_profile_reaches_the_model(tmp_path, monkeypatch):
     assert record["profile"]["cifar_width"] == 8
 
 
-def test_committed_quick_records_order_the_baselines_like_a_coin_flip():
-    """The agreement of the committed ``quick`` records, as the profile search reports it."""
-    root = project_root() / "data" / "results" / "quick"
-    runs = load_candidate_runs(root)
-    if runs.empty:
-        pytest.skip("no committed quick records")
-    scores = candidate_scores(runs)
+def test_the_first_quick_orders_the_baselines_like_a_coin_flip():
+    """The agreement of the first ``quick`` definition's records, as the search reports it."""
+    runs = load_candidate_runs()
+    scores = candidate_scores(runs[runs["candidate"] == "quick-v1"])
     assert scores["methods"].tolist() == [6, 6] and scores["seeds"].tolist() == [3, 3]
     assert (int(scores["agree"].sum()), int(scores["compared"].sum())) == (16, 29)
 
