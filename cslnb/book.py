@@ -45,7 +45,7 @@ not committed, or a demo on real images) fetch CIFAR instead of failing.
 
 PROFILE_SUMMARY = {
     "ci": "synthetic stand-in data, seconds per run (what CI executes)",
-    "quick": "real CIFAR at 16x16 with ResNet-8, about two minutes per CIFAR-10-LT run on a CPU",
+    "quick": "real CIFAR at 16x16, a wide ResNet-8, about three minutes per CIFAR-10-LT CPU run",
     "paper": "the paper's recipe (ResNet-32, 32x32, 200 epochs), for a GPU",
 }
 
@@ -59,7 +59,7 @@ def show_profile(name: str | None = None) -> Profile:
     print(f"profile: {profile.name} (set ${PROFILE_ENV_VAR} to change it)")
     print(f"  {PROFILE_SUMMARY.get(profile.name, '')}")
     print(
-        f"  data={profile.data}, model=ResNet-{profile.cifar_depth}, "
+        f"  data={profile.data}, model=ResNet-{profile.cifar_depth} (width {profile.cifar_width}), "
         f"image={profile.image_size}px, epochs={profile.epochs}"
     )
     return profile
