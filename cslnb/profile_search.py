@@ -27,7 +27,7 @@ import argparse
 import itertools
 import math
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -113,15 +113,42 @@ def pairwise_agreement(ours: Mapping[str, float], paper: Mapping[str, float]) ->
 
     A pair the paper ties is skipped; a pair we tie counts as compared and not agreeing.
     """
+    verdicts = [agrees for _, _, agrees in compared_pairs(ours, paper)]
+    return sum(verdicts), len(verdicts)
+
+
+def compared_pairs(
+    ours: Mapping[str, float], paper: Mapping[str, float]
+) -> Iterator[tuple[str, str, bool]]:
+    """Each pair ``(a, b, agrees)`` of methods in both (alphabetical) that the paper does not tie,
+    with whether ``sign(ours_a - ours_b) == sign(paper_a - paper_b)``."""
     methods = sorted(m for m in ours if m in paper and not math.isnan(paper[m]))
-    agree = compared = 0
     for a, b in itertools.combinations(methods, 2):
         paper_sign = _sign(paper[a] - paper[b])
-        if paper_sign == 0:
-            continue
-        compared += 1
-        agree += int(_sign(ours[a] - ours[b]) == paper_sign)
-    return agree, compared
+        if paper_sign != 0:
+            yield a, b, _sign(ours[a] - ours[b]) == paper_sign
+
+
+def disagreements(runs: pd.DataFrame) -> pd.DataFrame:
+    """The pairs a profile's runs order against the paper, one row per pair and cell: the two
+    methods, our difference of means over seeds ``a - b`` and the paper's."""
+    rows = []
+    for (dataset, ratio), cell in runs.groupby(["dataset", "ratio"]):
+        ours = cell.groupby("loss")["accuracy"].mean().to_dict()
+        paper = paper_calibration_values(dataset, ratio)
+        for a, b, agrees in compared_pairs(ours, paper):
+            if not agrees:
+                rows.append(
+                    {
+                        "dataset": dataset,
+                        "ratio": ratio,
+                        "a": a,
+                        "b": b,
+                        "ours a - b": round(ours[a] - ours[b], 2),
+                        "paper a - b": round(paper[a] - paper[b], 2),
+                    }
+                )
+    return pd.DataFrame(rows, columns=["dataset", "ratio", "a", "b", "ours a - b", "paper a - b"])
 
 
 def _sign(value: float) -> int:

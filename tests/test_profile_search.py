@@ -13,6 +13,7 @@ from cslnb.profile_search import (
     QUICK_V1,
     candidate_definitions,
     candidate_scores,
+    disagreements,
     load_candidate_runs,
     pairwise_agreement,
     paper_calibration_values,
@@ -36,6 +37,28 @@ def test_agreement_counts_pairs_and_skips_the_papers_ties():
     assert pairwise_agreement({"a": 1.0, "c": 1.0}, paper) == (0, 1)
     # a method the paper lacks (NaN) is left out
     assert pairwise_agreement(ours, {**paper, "d": math.nan}) == (1, 2)
+
+
+def test_disagreements_list_the_pairs_ordered_against_the_paper():
+    rows = [
+        {"dataset": "cifar10", "ratio": 100.0, "loss": loss, "seed": seed, "accuracy": acc}
+        for seed in (0, 1)
+        for loss, acc in zip(CALIBRATION_LOSSES, (50, 50, 49, 48, 52, 60), strict=True)
+    ]
+    found = disagreements(pd.DataFrame(rows))
+    # paper IR 100: ce 70.4, focal 70.4, ce-cb 72.4, focal-cb 74.6, ldam 73.4, ldam-drw 77.0;
+    # ce-cb (49) and focal-cb (48) fall below ce and focal (50), focal-cb below ce-cb and ldam
+    pairs = {(a, b) for a, b in zip(found["a"], found["b"], strict=True)}
+    assert pairs == {
+        ("ce", "ce-cb"),
+        ("ce", "focal-cb"),
+        ("ce-cb", "focal"),
+        ("focal", "focal-cb"),
+        ("ce-cb", "focal-cb"),
+        ("focal-cb", "ldam"),
+    }
+    row = found[(found["a"] == "ce") & (found["b"] == "focal-cb")].iloc[0]
+    assert row["ours a - b"] == 2.0 and row["paper a - b"] == -4.2
 
 
 def test_the_papers_calibration_values():
