@@ -90,7 +90,8 @@ def test_table1_mean_std_and_difference_by_hand(results: Path, records: pd.DataF
 def test_missing_cells_name_their_command(records: pd.DataFrame) -> None:
     table = comparison_table(records, 1)
     csl = _row(table, loss="csl", metric="cat")
-    assert (csl["method"], csl["paper"], csl["n_seeds"]) == ("CSL.Ours", 87.64, 1)
+    assert (csl["method"], csl["paper"], csl["n_seeds"]) == ("CSL (paper reading)", 87.64, 1)
+    assert csl["paper_method"] == "CSL.Ours" and csl["options"] == "{}"
     assert csl["status"] == "missing seed(s) 1"
     assert csl["command"] == (
         "python -m cslnb reproduce table1 --profile ci --seeds 1 --datasets cifar10 --ratios 50 "
@@ -103,7 +104,8 @@ def test_missing_cells_name_their_command(records: pd.DataFrame) -> None:
         "--losses ldam"
     )
     extra = _row(table, loss="balanced-softmax", metric="avg")
-    assert pd.isna(extra["paper"]) and extra["method"] == "balanced-softmax"
+    assert pd.isna(extra["paper"]) and extra["method"] == "Balanced Softmax"
+    assert extra["paper_method"] == ""
 
 
 def test_table2_and_table3_cells(records: pd.DataFrame) -> None:
@@ -116,7 +118,8 @@ def test_table2_and_table3_cells(records: pd.DataFrame) -> None:
     assert pd.isna(drw["paper"]) and drw["status"] == "not run yet"
     assert drw["command"].endswith("--seeds 0 --datasets cifar100 --ratios 200 --losses ldam-drw")
     table3 = comparison_table(records, 3)
-    esql = _row(table3, method="ESQL")
+    esql = _row(table3, paper_method="ESQL")
+    assert esql["method"] == "Equalization loss (ESQL)"
     assert (esql["loss"], esql["type"], esql["paper"]) == ("equalization", "CSL", 48.0)
     assert _row(table3, method="OLTR")["type"] == "MI"
 
@@ -145,7 +148,7 @@ def test_mixed_profiles_raise_unless_one_is_chosen(records: pd.DataFrame) -> Non
 
 def test_formatted_forms(records: pd.DataFrame) -> None:
     formatted = format_comparison(comparison_table(records, 1))
-    ce = formatted[(formatted["method"] == "Baseline (CE)") & (formatted["metric"] == "avg")]
+    ce = formatted[(formatted["method"] == "CE") & (formatted["metric"] == "avg")]
     assert ce["ours"].iloc[0].endswith("(n=2)") and " ± " in ce["ours"].iloc[0]
     ldam = formatted[(formatted["method"] == "LDAM") & (formatted["metric"] == "avg")]
     assert ldam["status"].iloc[0].startswith("not run yet: python -m cslnb reproduce table1")
@@ -154,7 +157,7 @@ def test_formatted_forms(records: pd.DataFrame) -> None:
     table2 = format_comparison(comparison_table(records, 2))
     assert "metric" not in table2 and "many / medium / few" in table2
     html = style_comparison(comparison_table(records, 4)).to_html()
-    assert "Table 4 of the paper" in html and "Baseline (CE)" in html
+    assert "Table 4 of the paper" in html and "CE" in html and "Baseline (CE)" not in html
 
 
 HAND_MADE_RUNS = (
@@ -298,7 +301,7 @@ def test_ablation_table_matches_variants_by_options(records: pd.DataFrame) -> No
         ratio=50,
     )
     assert list(table["variant"])[:2] == ["CSL (paper reading, all terms)", "released reading"]
-    assert len(table) == 1 + len(CSL_ABLATIONS)
+    assert len(table) == 2 + len(CSL_ABLATIONS) and table["variant"].iloc[-1] == "CE (no CSL term)"
     reference = float(csl["accuracy"].iloc[0])
     first, second = table.iloc[0], table.iloc[1]
     assert (first["n_seeds"], first["mean"], first["status"]) == (1, reference, "ok")
@@ -308,23 +311,24 @@ def test_ablation_table_matches_variants_by_options(records: pd.DataFrame) -> No
     no_gamma = table[table["options"] == options_key({"use_gamma": False})].iloc[0]
     assert no_gamma["status"] == "not run yet" and no_gamma["n_seeds"] == 0
     assert no_gamma["command"] == (
-        "python -m cslnb reproduce ablations --profile ci --datasets cifar10"
+        "python -m cslnb reproduce ablations --profile ci --datasets cifar10 --ratios 50"
     )
+    assert no_gamma["effect"] == "not run yet"
     assert variant_label({"use_reinforcement": False}) == "no reinforcement (r_i = 0)"
 
 
 def test_headline_names_the_best_baseline_with_seeds() -> None:
     summary = csl_summary(pd.DataFrame(_summary_rows(HAND_MADE_RUNS)))
     assert csl_headline(summary, "cifar10", 100) == (
-        "CIFAR-10-LT, ratio 100: CSL 81.00% (seeds 0 1, range 80.00–82.00) against the best "
-        "baseline, ldam, 90.50% (seeds 0 1, range 90.00–91.00): 9.50 points lower, and CSL's "
-        "best seed is below the baseline's worst."
+        "CIFAR-10-LT, ratio 100: CSL (paper reading) 81.00% (seeds 0 1, range 80.00–82.00) "
+        "against the best baseline, LDAM, 90.50% (seeds 0 1, range 90.00–91.00): 9.50 points "
+        "lower, and CSL's best seed is below the baseline's worst."
     )
     without_ldam = csl_summary(pd.DataFrame(_summary_rows(HAND_MADE_RUNS[:6])))
     assert csl_headline(without_ldam, "cifar10", 100) == (
-        "CIFAR-10-LT, ratio 100: CSL 81.00% (seeds 0 1, range 80.00–82.00) against the best "
-        "baseline, focal, 82.00% (seeds 0 1, range 81.00–83.00): 1.00 points lower, within the "
-        "seed spread (the seed ranges overlap)."
+        "CIFAR-10-LT, ratio 100: CSL (paper reading) 81.00% (seeds 0 1, range 80.00–82.00) "
+        "against the best baseline, Focal, 82.00% (seeds 0 1, range 81.00–83.00): 1.00 points "
+        "lower, within the seed spread (the seed ranges overlap)."
     )
     assert csl_headline(summary, "cifar100", 200) == (
         "CIFAR-100-LT, ratio 200: no CSL run and baseline on this cell yet."
@@ -336,9 +340,10 @@ def test_headline_on_real_records(records: pd.DataFrame) -> None:
     csl = records[records["loss"] == "csl"]["accuracy"].iloc[0]
     direction = "higher" if csl > statistics.mean(ce) else "lower"
     assert csl_headline(csl_summary(records), "cifar10", 50) == (
-        f"CIFAR-10-LT, ratio 50: CSL {csl:.2f}% (seeds 0, range {csl:.2f}–{csl:.2f}) against "
-        f"the best baseline, ce, {statistics.mean(ce):.2f}% (seeds 0 1, range "
-        f"{min(ce):.2f}–{max(ce):.2f}): {abs(csl - statistics.mean(ce)):.2f} points {direction}, "
+        f"CIFAR-10-LT, ratio 50: CSL (paper reading) {csl:.2f}% (seeds 0, range "
+        f"{csl:.2f}–{csl:.2f}) against the best baseline, CE, {statistics.mean(ce):.2f}% "
+        f"(seeds 0 1, range {min(ce):.2f}–{max(ce):.2f}): "
+        f"{abs(csl - statistics.mean(ce)):.2f} points {direction}, "
         "with a single seed on one side, so the seed spread is unknown."
     )
 
@@ -351,7 +356,17 @@ def test_table2_splits_into_its_four_cells(records: pd.DataFrame) -> None:
         ("cifar100", 200.0),
         ("cifar100", 100.0),
     ]
-    assert all(len(cell) == 13 for _, cell in cells)
+    # + the released reading of CSL in the ablation cells (ratio 100 of both datasets)
+    assert [len(cell) for _, cell in cells] == [14, 13, 13, 14]
+    released = _row(cells[0][1], options='{"reading": "released"}')
+    assert (released["method"], released["status"]) == ("CSL (released reading)", "not run yet")
+    assert released["command"] == (
+        "python -m cslnb reproduce ablations --profile ci --seeds 0 1 --datasets cifar10 "
+        "--ratios 100"
+    )
+    assert list(cells[0][1]["method"]).index("CSL (released reading)") == (
+        list(cells[0][1]["method"]).index("CSL (paper reading)") + 1
+    )
     assert reproduce_command(2, "quick", [0, 1], "cifar100", None, 200) == (
         "python -m cslnb reproduce table2 --profile quick --seeds 0 1 --datasets cifar100 "
         "--ratios 200"

@@ -1,8 +1,10 @@
 """CSL with one term switched off (or read differently), next to the default CSL run.
 
 :func:`ablation_table` matches runs to :data:`cslnb.reproduce.CSL_ABLATIONS` by their
-``loss_options`` and reports, per variant, the mean and spread over seeds and the difference to
-the default CSL (paper reading, every term on) of the same cell.
+``loss_options`` and reports, per variant, the mean and spread over seeds, the difference to
+the default CSL (paper reading, every term on) of the same cell and to plain cross-entropy, each
+with a 95 % Student-t interval over seeds (:func:`cslnb.report.summary.difference_interval`),
+whether a variant reproduces cross-entropy run for run, and how many classes it never gets right.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from cslnb.report.comparison import NOT_RUN, OK
-from cslnb.report.runs import DEFAULT_OPTIONS, check_accuracy, require_columns
+from cslnb.report.runs import DEFAULT_OPTIONS, check_accuracy, check_per_class, require_columns
+from cslnb.report.summary import difference_interval, interval_effect
 from cslnb.reproduce import CSL_ABLATIONS
 
 REFERENCE = "CSL (paper reading, all terms)"
@@ -28,6 +31,7 @@ VARIANT_LABELS = {
     "npred=epoch": "N_pred counted per epoch",
 }
 USED_COLUMNS = ("run_id", "profile", "dataset", "ratio", "imb_type", "loss", "loss_options")
+CE_LABEL = "CE (no CSL term)"
 
 
 def options_key(options: Mapping[str, object]) -> str:
@@ -43,59 +47,136 @@ def variant_label(options: Mapping[str, object]) -> str:
     return ", ".join(VARIANT_LABELS.get(part, part) for part in parts)
 
 
+def _same_runs(variant: pd.DataFrame, ce: pd.DataFrame, n_classes: int) -> tuple[int, int]:
+    """(seeds whose per-class accuracies equal CE's of the same seed exactly, seeds shared)."""
+    ce_by_seed = {int(row["seed"]): row for row in ce.to_dict("records")}
+    shared = same = 0
+    for row in variant.to_dict("records"):
+        other = ce_by_seed.get(int(row["seed"]))
+        if other is None:
+            continue
+        shared += 1
+        same += check_per_class(row, n_classes) == check_per_class(other, n_classes)
+    return same, shared
+
+
+def _zero_classes(runs: pd.DataFrame) -> tuple[int, str]:
+    """(classes at 0 % final accuracy in every seed, their indices as ``"4 5 6"``)."""
+    if runs.empty:
+        return 0, ""
+    rows = runs.to_dict("records")
+    n_classes = len(rows[0]["per_class_accuracy"])
+    matrix = np.asarray([check_per_class(row, n_classes) for row in rows], float)
+    zero = np.flatnonzero((matrix == 0).all(axis=0))
+    return int(zero.size), " ".join(str(int(i)) for i in zero)
+
+
+def _effect(
+    values: np.ndarray, other: np.ndarray, low: float, high: float, is_reference: bool
+) -> str:
+    if is_reference:
+        return "(reference)"
+    if values.size == 0 or other.size == 0:
+        return NOT_RUN
+    return interval_effect(low, high, values.size, other.size)
+
+
 def ablation_table(
     records: pd.DataFrame,
     profile: str,
     dataset: str = "cifar10",
     ratio: float = 100,
     variants: Sequence[Mapping[str, object]] = CSL_ABLATIONS,
+    confidence: float = 0.95,
 ) -> pd.DataFrame:
-    """Default CSL and each variant of one cell (``exp`` imbalance) of one profile.
+    """Default CSL, each variant and plain cross-entropy on one cell (``exp`` imbalance).
 
-    One row per variant, the reference first: ``variant, options, n_seeds, seeds, mean, std,
-    difference`` (variant − reference mean), ``status`` (``ok`` or ``not run yet``) and
-    ``command`` (what trains the missing runs). Runs without a final accuracy raise
+    One row per run group, the reference (default CSL) first and CE last: ``variant, options,
+    n_seeds, seeds, mean, std``; ``difference, ci_low, ci_high`` (variant − reference mean and
+    its ``confidence`` Student-t interval over seeds, pooled variance); ``effect`` (``higher`` /
+    ``lower`` than the reference when the interval excludes 0, else ``no detectable effect at
+    n vs m seeds``, or ``too few seeds for an interval``; ``(reference)`` on the reference's
+    own row, ``not run yet`` where either side has no run); ``ce_difference, ce_low, ce_high,
+    ce_effect`` (the same against CE); ``same_as_ce`` (seeds whose per-class accuracies equal
+    CE's of the same seed exactly, as ``"2 of 3"``); ``zero_classes`` and ``zero_class_ids``
+    (classes at 0 % in every seed); ``status`` (``ok`` or ``not run yet``) and ``command`` (what
+    trains missing runs). Runs without a final accuracy or per-class accuracies raise
     :class:`cslnb.records.RecordError` naming the run.
     """
-    require_columns(records, (*USED_COLUMNS, "seed", "accuracy"))
+    require_columns(records, (*USED_COLUMNS, "seed", "accuracy", "per_class_accuracy"))
     keep = (
         (records["profile"] == profile)
         & (records["dataset"] == dataset)
         & (records["ratio"].astype(float) == float(ratio))
         & (records["imb_type"] == "exp")
-        & (records["loss"] == "csl")
     )
-    runs = records[keep]
-    rows: list[dict[str, Any]] = []
+    cell_runs = records[keep]
+    csl_runs = cell_runs[cell_runs["loss"] == "csl"]
+    ce = cell_runs[(cell_runs["loss"] == "ce") & (cell_runs["loss_options"] == DEFAULT_OPTIONS)]
+    ce = ce.sort_values("seed")
+    ce_values = np.asarray([check_accuracy(row) for row in ce.to_dict("records")], float)
+    groups: list[tuple[str, str, pd.DataFrame, str]] = []
     for options in ({}, *variants):
         key = options_key(options) if options else DEFAULT_OPTIONS
-        cell = runs[runs["loss_options"] == key].sort_values("seed")
-        values = np.asarray([check_accuracy(row) for row in cell.to_dict("records")], float)
         if options:
             command = (
-                f"python -m cslnb reproduce ablations --profile {profile} --datasets {dataset}"
+                f"python -m cslnb reproduce ablations --profile {profile} --datasets {dataset} "
+                f"--ratios {ratio:g}"
             )
         else:
             command = (
                 f"python -m cslnb reproduce table2 --profile {profile} --datasets {dataset} "
-                "--losses csl"
+                f"--ratios {ratio:g} --losses csl"
             )
+        cell = csl_runs[csl_runs["loss_options"] == key].sort_values("seed")
+        groups.append((variant_label(options), key, cell, command))
+    groups.append(
+        (
+            CE_LABEL,
+            DEFAULT_OPTIONS,
+            ce,
+            f"python -m cslnb reproduce table2 --profile {profile} --datasets {dataset} "
+            f"--ratios {ratio:g} --losses ce",
+        )
+    )
+    reference = None
+    rows: list[dict[str, Any]] = []
+    for label, key, cell, command in groups:
+        values = np.asarray([check_accuracy(row) for row in cell.to_dict("records")], float)
+        if reference is None:
+            reference = values
+        difference, low, high = difference_interval(values, reference, confidence)
+        ce_difference, ce_low, ce_high = difference_interval(values, ce_values, confidence)
+        n_classes = len(cell["per_class_accuracy"].iloc[0]) if len(cell) else 0
+        same, shared = _same_runs(cell, ce, n_classes) if label != CE_LABEL else (0, 0)
+        zero, zero_ids = _zero_classes(cell)
         rows.append(
             {
-                "variant": variant_label(options),
+                "variant": label,
                 "options": key,
                 "n_seeds": int(values.size),
                 "seeds": " ".join(str(int(seed)) for seed in cell["seed"]),
                 "mean": float(values.mean()) if values.size else float("nan"),
                 "std": float(values.std(ddof=1)) if values.size > 1 else float("nan"),
+                "difference": difference,
+                "ci_low": low,
+                "ci_high": high,
+                "effect": _effect(values, reference, low, high, is_reference=not rows),
+                "ce_difference": ce_difference,
+                "ce_low": ce_low,
+                "ce_high": ce_high,
+                "ce_effect": _effect(values, ce_values, ce_low, ce_high, label == CE_LABEL),
+                "same_as_ce": f"{same} of {shared}" if shared else "",
+                "zero_classes": zero,
+                "zero_class_ids": zero_ids,
                 "status": OK if values.size else NOT_RUN,
                 "command": "" if values.size else command,
             }
         )
     result = pd.DataFrame(rows)
-    result.insert(6, "difference", result["mean"] - result["mean"].iloc[0])
     result.attrs["caption"] = (
-        f"CSL variants on {dataset} ratio {ratio:g} (profile {profile!r}): final accuracy, mean "
-        "± std over seeds; difference = variant − default CSL"
+        f"CSL variants and CE on {dataset} ratio {ratio:g} (profile {profile!r}): final "
+        f"accuracy, mean ± std over seeds; difference = variant − default CSL, with its "
+        f"{confidence:.0%} Student-t interval over seeds"
     )
     return result

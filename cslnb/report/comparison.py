@@ -3,6 +3,13 @@
 For every cell of a table (method x dataset x ratio, x class for Table 1) the row holds the
 paper's value, our mean and standard deviation over seeds for one profile, the difference
 ours - paper, and -- where records are missing -- the command that produces them.
+
+Methods are named one way in every table (:data:`METHOD_NAMES`, e.g. ``CE``, ``CE + CB``,
+``CSL (paper reading)``), whatever the paper printed in that table (``Baseline (CE)``,
+``CB``, ``CSL Ours``, ...); the printed name stays in the column ``paper_method``. Next to the
+paper reading of CSL (the runs behind the paper's "CSL Ours" row) each cell that has released
+reading runs (or is an ablation cell, :data:`cslnb.reproduce.ABLATION_CELLS`) gets a row for
+the released reading, which has no paper value.
 """
 
 from __future__ import annotations
@@ -16,8 +23,14 @@ import pandas as pd
 
 from cslnb.paper_tables import TABLE1_CLASSES, load_paper_table
 from cslnb.records import load_records
-from cslnb.report.runs import check_accuracy, check_per_class, require_columns, select_profile
-from cslnb.reproduce import TABLE_CELLS
+from cslnb.report.runs import (
+    DEFAULT_OPTIONS,
+    check_accuracy,
+    check_per_class,
+    require_columns,
+    select_profile,
+)
+from cslnb.reproduce import ABLATION_CELLS, TABLE_CELLS
 
 GROUPED_DATASETS = ("cifar100", "imagenet-lt", "tiny-imagenet")
 """Datasets whose rows carry many/medium/few accuracies (CIFAR-10-LT's groups are degenerate:
@@ -40,6 +53,37 @@ CSL = "csl"
 NOT_RUN = "not run yet"
 NOT_IN_CSLNB = "not in cslnb"
 OK = "ok"
+RELEASED = '{"reading": "released"}'
+"""``loss_options`` (as records store them) of CSL's released reading."""
+METHOD_NAMES = {
+    "ce": "CE",
+    "ce-cb": "CE + CB",
+    "focal": "Focal",
+    "focal-cb": "Focal + CB",
+    "ldam": "LDAM",
+    "ldam-drw": "LDAM-DRW",
+    "ib": "IB",
+    "ib-cb": "IB + CB",
+    "ib-focal": "IB + Focal",
+    "balanced-softmax": "Balanced Softmax",
+    "logit-adjusted": "Logit adjustment",
+    "weighted-softmax": "Weighted Softmax",
+    "equalization": "Equalization loss (ESQL)",
+    "csl": "CSL (paper reading)",
+}
+"""The one name of each loss in every table and sentence (the paper's method names where the
+paper has the method)."""
+CSL_READINGS = {DEFAULT_OPTIONS: "CSL (paper reading)", RELEASED: "CSL (released reading)"}
+
+
+def method_name(loss: str, options: str = DEFAULT_OPTIONS) -> str:
+    """The table name of ``loss`` run with ``options`` (``loss_options`` as records store
+    them): ``CE``, ``CSL (paper reading)``, ``CSL (released reading)``; an unknown loss keeps
+    its name, other options are appended (``csl {"use_gamma": false}``)."""
+    if loss == CSL and options in CSL_READINGS:
+        return CSL_READINGS[options]
+    name = METHOD_NAMES.get(loss, loss)
+    return name if options == DEFAULT_OPTIONS else f"{name} {options}"
 
 
 def reproduce_command(
@@ -89,11 +133,31 @@ def _group_means(cell: pd.DataFrame) -> dict[str, float]:
     }
 
 
-def _cell_methods(paper_cell: pd.DataFrame, losses: Sequence[str]) -> list[tuple[str, str]]:
-    """(method as printed, loss) in the paper's order, then our losses the paper lacks."""
+def _cell_methods(
+    paper_cell: pd.DataFrame, losses: Sequence[str], released: bool
+) -> list[tuple[str, str, str]]:
+    """(method as printed, loss, options) in the paper's order, then our losses the paper
+    lacks; the released reading of CSL right after the paper reading when ``released``."""
     printed = list(dict.fromkeys(zip(paper_cell["method"], paper_cell["loss"], strict=True)))
     in_paper = {loss for _, loss in printed}
-    return printed + [(loss, loss) for loss in losses if loss not in in_paper]
+    methods = [(name, loss, DEFAULT_OPTIONS) for name, loss in printed]
+    methods += [("", loss, DEFAULT_OPTIONS) for loss in losses if loss not in in_paper]
+    if released:
+        at = next((i + 1 for i, m in enumerate(methods) if m[1] == CSL), len(methods))
+        methods.insert(at, ("", CSL, RELEASED))
+    return methods
+
+
+def _command(
+    table: int, profile: str, seeds: Sequence[int], dataset: str, loss: str, options: str,
+    ratio: float,
+) -> str:  # fmt: skip
+    if options == DEFAULT_OPTIONS:
+        return reproduce_command(table, profile, seeds, dataset, loss, ratio)
+    return (
+        f"python -m cslnb reproduce ablations --profile {profile} "
+        f"--seeds {' '.join(map(str, seeds))} --datasets {dataset} --ratios {ratio:g}"
+    )
 
 
 def comparison_table(
@@ -104,23 +168,32 @@ def comparison_table(
 ) -> pd.DataFrame:
     """Table ``table`` of the paper next to our runs of one profile, one row per number.
 
-    Columns: ``table, dataset, ratio, method, loss, [type,] metric, paper, ours_mean, ours_std,
-    n_seeds, seeds, difference`` (ours - paper), ``many, medium, few`` (our means; only for
-    :data:`GROUPED_DATASETS` and metric ``avg``), ``profile``, ``status`` and ``command``.
+    Columns: ``table, dataset, ratio, method`` (:func:`method_name`), ``paper_method`` (as the
+    paper prints it; empty for our additions), ``loss, options`` (``loss_options``), ``[type,]
+    metric, paper, ours_mean, ours_std, n_seeds, seeds, difference`` (ours - paper), ``many,
+    medium, few`` (our means; only for :data:`GROUPED_DATASETS` and metric ``avg``),
+    ``profile``, ``status`` and ``command``.
     ``status`` is ``ok``, ``not run yet``, ``missing seed(s) ...`` (``command`` then trains the
     missing runs) or ``not in cslnb`` (a method of the paper we do not implement). Methods we
     run that the paper lacks get a NaN ``paper`` value. ``ratio`` is the ratio of our runs (1
     for ImageNet-LT's fixed split, which the paper prints without a ratio).
 
     ``records`` is :func:`cslnb.records.load_records` output; runs with non-default loss options
-    are left out. With ``profile=None`` the records must hold one profile only
-    (:class:`ValueError` otherwise). ``seeds`` are the seeds every cell should have (default:
-    every seed among the profile's runs, else 0). Malformed runs raise
+    are left out, except CSL's released reading: its row (no paper value) follows the paper
+    reading's in every cell that has its runs or is one of :data:`ABLATION_CELLS` (whose
+    ``reproduce ablations`` target trains it). With ``profile=None`` the records must hold one
+    profile only (:class:`ValueError` otherwise). ``seeds`` are the seeds every cell should
+    have (default: every seed among the profile's runs, else 0). Malformed runs raise
     :class:`cslnb.records.RecordError` naming the run. The caption is in ``.attrs["caption"]``.
     """
     paper = load_paper_table(table)
     require_columns(records, USED_COLUMNS)
     runs, profile = select_profile(records, profile)
+    released_runs = records[
+        (records["profile"] == profile)
+        & (records["loss"] == CSL)
+        & (records["loss_options"] == RELEASED)
+    ]
     target_seeds = sorted(seeds if seeds is not None else set(runs["seed"])) or [0]
     metrics = (*TABLE1_CLASSES, "avg") if table == 1 else ("avg",)
     rows: list[dict[str, Any]] = []
@@ -129,19 +202,24 @@ def comparison_table(
             (paper["dataset"] == dataset)
             & ((paper["ratio"] == float(ratio)) | paper["ratio"].isna())
         ]
-        for method, loss in _cell_methods(paper_cell, losses):
-            printed = paper_cell[paper_cell["method"] == method]
-            cell = _cell_runs(runs, dataset, ratio, loss) if loss else runs.iloc[0:0]
+        released = CSL in losses and (
+            (dataset, ratio) in ABLATION_CELLS
+            or not _cell_runs(released_runs, dataset, ratio, CSL).empty
+        )
+        for paper_method, loss, options in _cell_methods(paper_cell, losses, released):
+            printed = paper_cell[paper_cell["method"] == paper_method]
+            source = runs if options == DEFAULT_OPTIONS else released_runs
+            cell = _cell_runs(source, dataset, ratio, loss) if loss else runs.iloc[0:0]
             cell_seeds = sorted(int(seed) for seed in cell["seed"])
             missing = [seed for seed in target_seeds if seed not in cell_seeds]
             if not loss:
                 status, command = NOT_IN_CSLNB, ""
             elif not cell_seeds:
                 status = NOT_RUN
-                command = reproduce_command(table, profile, target_seeds, dataset, loss, ratio)
+                command = _command(table, profile, target_seeds, dataset, loss, options, ratio)
             elif missing:
                 status = f"missing seed(s) {' '.join(map(str, missing))}"
-                command = reproduce_command(table, profile, missing, dataset, loss, ratio)
+                command = _command(table, profile, missing, dataset, loss, options, ratio)
             else:
                 status, command = OK, ""
             groups = _group_means(cell)
@@ -152,8 +230,10 @@ def comparison_table(
                     "table": table,
                     "dataset": dataset,
                     "ratio": float(ratio),
-                    "method": method,
+                    "method": method_name(loss, options) if loss else paper_method,
+                    "paper_method": paper_method,
                     "loss": loss,
+                    "options": options,
                 }
                 if table == 3:
                     row["type"] = printed["type"].iloc[0] if len(printed) else ""
@@ -206,10 +286,54 @@ def comparison_cells(comparison: pd.DataFrame) -> list[tuple[tuple[str, float], 
 
 
 def csl_difference(comparison: pd.DataFrame) -> pd.Series:
-    """CSL's mean minus each row's mean, within the row's cell and metric (NaN on CSL's own
-    rows, and where CSL or the method has no run)."""
-    csl = comparison[comparison["loss"] == CSL].set_index(["dataset", "ratio", "metric"])
+    """CSL's (paper reading's) mean minus each row's mean, within the row's cell and metric
+    (NaN on that CSL row, and where CSL or the method has no run)."""
+    is_csl = (comparison["loss"] == CSL) & (comparison["options"] == DEFAULT_OPTIONS)
+    csl = comparison[is_csl].set_index(["dataset", "ratio", "metric"])
     keys = pd.MultiIndex.from_frame(comparison[["dataset", "ratio", "metric"]])
     csl_mean = csl["ours_mean"].reindex(keys).to_numpy()
     difference = pd.Series(csl_mean - comparison["ours_mean"].to_numpy(), index=comparison.index)
-    return difference.where(comparison["loss"] != CSL)
+    return difference.where(~is_csl)
+
+
+def _ranks(values: pd.Series) -> pd.Series:
+    return values.rank(method="average")
+
+
+def rank_agreement(comparison: pd.DataFrame) -> pd.DataFrame:
+    """How well our runs order a cell's methods as the paper does (metric ``avg``).
+
+    One row per cell: ``dataset, ratio, n_methods`` (methods with a paper value and our run),
+    ``spearman`` (Spearman's rank correlation: the Pearson correlation of the two rankings,
+    ties at their average rank; NaN under 3 methods), ``spearman_without_csl`` (the same with
+    CSL's row left out), ``csl_rank_paper, csl_rank_ours`` (CSL's place, 1 = best, among those
+    methods), ``top_paper, top_ours`` (the best method by each).
+    """
+    both = comparison[
+        (comparison["metric"] == "avg") & comparison["paper"].notna() & (comparison["n_seeds"] > 0)
+    ]
+    rows = []
+    for (dataset, ratio), cell in both.groupby(["dataset", "ratio"], sort=False):
+
+        def rho(part: pd.DataFrame) -> float:
+            if len(part) < 3:
+                return float("nan")
+            return float(_ranks(part["paper"]).corr(_ranks(part["ours_mean"])))
+
+        csl = cell["loss"] == CSL
+        paper_place = cell["paper"].rank(ascending=False, method="min")
+        ours_place = cell["ours_mean"].rank(ascending=False, method="min")
+        rows.append(
+            {
+                "dataset": dataset,
+                "ratio": ratio,
+                "n_methods": len(cell),
+                "spearman": rho(cell),
+                "spearman_without_csl": rho(cell[~csl]),
+                "csl_rank_paper": int(paper_place[csl].iloc[0]) if csl.any() else None,
+                "csl_rank_ours": int(ours_place[csl].iloc[0]) if csl.any() else None,
+                "top_paper": cell.loc[cell["paper"].idxmax(), "method"],
+                "top_ours": cell.loc[cell["ours_mean"].idxmax(), "method"],
+            }
+        )
+    return pd.DataFrame(rows)
