@@ -2,9 +2,13 @@
 
 * :mod:`cslnb.report.runs` -- checking run records and choosing one profile's runs;
 * :mod:`cslnb.report.comparison` -- :func:`comparison_table`: paper value | ours | difference,
-  split per cell (:func:`comparison_cells`), CSL's difference to each method;
-* :mod:`cslnb.report.summary` -- :func:`csl_summary`: does CSL beat each baseline, by how much;
+  split per cell (:func:`comparison_cells`), CSL's difference to each method,
+  :func:`rank_agreement`: how our ranking of the methods correlates with the paper's;
+* :mod:`cslnb.report.summary` -- :func:`csl_summary`: does CSL beat each baseline, by how much,
+  with a Student-t interval of the difference over seeds (:func:`difference_interval`);
   :func:`csl_headline`: one sentence on CSL against a cell's best baseline;
+* :mod:`cslnb.report.ablations` -- :func:`ablation_table`: each CSL variant against the paper
+  reading and against CE;
 * :mod:`cslnb.report.formatting` -- notebook-ready strings and ``Styler`` of a comparison, and
   :func:`style_cell`: one cell's table, numbers right-aligned, differences coloured;
 * :mod:`cslnb.report.figures` -- Figures 1-2 and a class x epoch heat-map (needs matplotlib,
