@@ -15,6 +15,7 @@ from cslnb.profile_search import (
     candidate_scores,
     disagreements,
     load_candidate_runs,
+    load_quick_runs,
     pairwise_agreement,
     paper_calibration_values,
     search_root,
@@ -214,3 +215,11 @@ def test_the_crop_padding_of_a_profile_reaches_the_loader(tmp_path, monkeypatch)
     assert (True, 0) in pads
     # and the default keeps the recipe's image_size // 8
     assert PROFILES["ci"].crop_padding is None
+
+
+def test_todays_quick_orders_the_baselines_better_than_the_first_but_below_the_target():
+    """The agreement of the committed records of today's ``quick`` (three seeds, both cells)."""
+    scores = candidate_scores(load_quick_runs())
+    assert scores["methods"].tolist() == [6, 6] and scores["seeds"].tolist() == [3, 3]
+    assert (int(scores["agree"].sum()), int(scores["compared"].sum())) == (20, 29)
+    assert (scores["ldam - ce"] > 0).all()
