@@ -29,6 +29,7 @@ from cslnb.report.runs import (
     check_per_class,
     require_columns,
     select_profile,
+    variant_runs,
 )
 from cslnb.reproduce import ABLATION_CELLS, TABLE_CELLS
 
@@ -189,11 +190,7 @@ def comparison_table(
     paper = load_paper_table(table)
     require_columns(records, USED_COLUMNS)
     runs, profile = select_profile(records, profile)
-    released_runs = records[
-        (records["profile"] == profile)
-        & (records["loss"] == CSL)
-        & (records["loss_options"] == RELEASED)
-    ]
+    released_runs = variant_runs(records, profile, CSL, RELEASED)
     target_seeds = sorted(seeds if seeds is not None else set(runs["seed"])) or [0]
     metrics = (*TABLE1_CLASSES, "avg") if table == 1 else ("avg",)
     rows: list[dict[str, Any]] = []
@@ -296,8 +293,12 @@ def csl_difference(comparison: pd.DataFrame) -> pd.Series:
     return difference.where(~is_csl)
 
 
-def _ranks(values: pd.Series) -> pd.Series:
-    return values.rank(method="average")
+def _spearman(cell: pd.DataFrame) -> float:
+    """Spearman's rho of a cell's paper values and our means (NaN under 3 methods)."""
+    if len(cell) < 3:
+        return float("nan")
+    ranks = cell[["paper", "ours_mean"]].rank(method="average")
+    return float(ranks["paper"].corr(ranks["ours_mean"]))
 
 
 def rank_agreement(comparison: pd.DataFrame) -> pd.DataFrame:
@@ -314,12 +315,6 @@ def rank_agreement(comparison: pd.DataFrame) -> pd.DataFrame:
     ]
     rows = []
     for (dataset, ratio), cell in both.groupby(["dataset", "ratio"], sort=False):
-
-        def rho(part: pd.DataFrame) -> float:
-            if len(part) < 3:
-                return float("nan")
-            return float(_ranks(part["paper"]).corr(_ranks(part["ours_mean"])))
-
         csl = cell["loss"] == CSL
         paper_place = cell["paper"].rank(ascending=False, method="min")
         ours_place = cell["ours_mean"].rank(ascending=False, method="min")
@@ -328,8 +323,8 @@ def rank_agreement(comparison: pd.DataFrame) -> pd.DataFrame:
                 "dataset": dataset,
                 "ratio": ratio,
                 "n_methods": len(cell),
-                "spearman": rho(cell),
-                "spearman_without_csl": rho(cell[~csl]),
+                "spearman": _spearman(cell),
+                "spearman_without_csl": _spearman(cell[~csl]),
                 "csl_rank_paper": int(paper_place[csl].iloc[0]) if csl.any() else None,
                 "csl_rank_ours": int(ours_place[csl].iloc[0]) if csl.any() else None,
                 "top_paper": cell.loc[cell["paper"].idxmax(), "method"],

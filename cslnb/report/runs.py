@@ -74,6 +74,17 @@ def select_profile(records: pd.DataFrame, profile: str | None) -> tuple[pd.DataF
     return chosen.reset_index(drop=True), profile
 
 
+def variant_runs(records: pd.DataFrame, profile: str, loss: str, options: str) -> pd.DataFrame:
+    """One profile's runs of ``loss`` with ``loss_options`` equal to ``options`` (as records
+    store them, e.g. ``'{"reading": "released"}'``), e.g. a reading of CSL beside the defaults
+    that :func:`select_profile` keeps."""
+    return records[
+        (records["profile"] == profile)
+        & (records["loss"] == loss)
+        & (records["loss_options"] == options)
+    ]
+
+
 def source_name(record: Mapping[str, Any], source: object | None) -> str:
     """How error messages name a record: its file when known, else its run id."""
     return str(source) if source is not None else f"run {record.get('run_id', '<no run_id>')}"

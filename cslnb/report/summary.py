@@ -21,6 +21,7 @@ from cslnb.report.runs import (
     check_accuracy,
     require_columns,
     select_profile,
+    variant_runs,
 )
 
 CSL = "csl"
@@ -189,11 +190,7 @@ def csl_summary(
     require_columns(records, USED_COLUMNS)
     runs, profile = select_profile(records, profile)
     if csl_options != DEFAULT_OPTIONS:
-        variant = records[
-            (records["profile"] == profile)
-            & (records["loss"] == CSL)
-            & (records["loss_options"] == csl_options)
-        ]
+        variant = variant_runs(records, profile, CSL, csl_options)
         runs = pd.concat([runs[runs["loss"] != CSL], variant], ignore_index=True)
     rows = []
     for (dataset, imb_type, ratio), cell in runs.groupby(list(CELL), sort=True):
