@@ -77,6 +77,18 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         help="replay the training step as a CUDA graph (auto: on CUDA, for long runs)",
     )
     parser.add_argument(
+        "--compile",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="torch.compile the model (auto: for long runs on CPUs with AMX)",
+    )
+    parser.add_argument(
+        "--channels-last",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="channels-last memory format (auto: for long CPU runs)",
+    )
+    parser.add_argument(
         "--time-budget",
         type=_positive_float,
         default=None,
@@ -106,8 +118,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="loss option, e.g. reading=released (repeatable)",
     )
     train.add_argument("--amp", choices=("auto", "off", "bf16", "fp16"), default="auto")
-    train.add_argument("--channels-last", action="store_true")
-    train.add_argument("--compile", action="store_true", help="torch.compile the model")
     train.add_argument("--pretrained", action="store_true", help="ImageNet weights (Tiny only)")
     train.add_argument(
         "--stop-after", type=int, default=None, help="train at most N epochs now, resume later"
@@ -183,6 +193,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         force=args.force,
         stop_after_epochs=getattr(args, "stop_after", None),
         cuda_graph=args.cuda_graph,
+        compile=args.compile,
+        channels_last=args.channels_last,
         deadline=deadline,
     )
     try:
@@ -198,8 +210,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                 loss_options=dict(args.option),
                 source=args.source,
                 amp=args.amp,
-                channels_last=args.channels_last,
-                compile=args.compile,
                 pretrained=args.pretrained,
             )
             print(train_tracked(config, options).describe())

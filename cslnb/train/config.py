@@ -39,8 +39,6 @@ class RunConfig:
     loss_options: dict[str, object] = field(default_factory=dict)
     source: str = "auto"
     amp: Literal["auto", "off", "bf16", "fp16"] = "auto"
-    channels_last: bool = False
-    compile: bool = False
     pretrained: bool = False
     """ImageNet-pretrained torchvision weights (Tiny-ImageNet-LT only; off by default, see book)."""
 
@@ -100,6 +98,12 @@ class TrainOptions:
     """Replay the training step as a CUDA graph (:mod:`cslnb.train.step`): ``auto`` does on CUDA
     for runs long enough to repay the capture. Same kernels as the eager step, so it changes
     speed, not what a run computes: hence an option here, not a :class:`RunConfig` field."""
+    compile: Literal["auto", "on", "off"] = "auto"
+    """``torch.compile`` the model: ``auto`` does for long runs on CPUs with AMX tiles
+    (:mod:`cslnb.train.execution`). Recorded in the run record's ``execution`` list."""
+    channels_last: Literal["auto", "on", "off"] = "auto"
+    """Channels-last weights and inputs: ``auto`` for long CPU runs (:mod:`cslnb.train.execution`).
+    Recorded in the run record's ``execution`` list."""
     deadline: float | None = None
     """Unix time by which this call should end: an epoch starts only when it is expected to
     finish by then (:mod:`cslnb.train.budget`); the run stops at an epoch boundary with its

@@ -12,6 +12,7 @@ from torch import nn
 from cslnb.losses import LongTailLoss
 from cslnb.train.checkpoint import restore_rng_state, rng_state
 from cslnb.train.config import RunConfig
+from cslnb.train.execution import same_execution
 
 
 @dataclass
@@ -35,6 +36,14 @@ class TrainingState:
     """Epochs finished."""
     elapsed: float = 0.0
     """Seconds spent on those epochs, over every call that trained this run."""
+    execution: list[dict[str, Any]] = field(default_factory=list)
+    """How the epochs were executed (:func:`cslnb.train.execution.segment`), one entry per
+    change of device, precision, threads, compilation or memory format."""
+
+    def note_execution(self, entry: dict[str, Any]) -> None:
+        """Record how the next epochs execute, unless the last entry already says so."""
+        if not self.execution or not same_execution(self.execution[-1], entry):
+            self.execution.append(entry)
 
     def checkpoint(self) -> dict[str, Any]:
         """Everything the next epoch depends on, as tensors and plain containers."""
@@ -49,6 +58,7 @@ class TrainingState:
             "rng": rng_state(),
             "history": self.history,
             "traces": self.traces,
+            "execution": self.execution,
         }
 
     def restore(self, saved: dict[str, Any], source: Path) -> None:
@@ -62,3 +72,4 @@ class TrainingState:
         restore_rng_state(saved["rng"])
         self.history, self.traces = saved["history"], saved["traces"]
         self.epoch, self.elapsed = saved["epoch"], saved["elapsed"]
+        self.execution = saved.get("execution", [])

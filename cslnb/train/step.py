@@ -26,7 +26,7 @@ A graph replays the same kernels as the eager step, so it changes speed, not ari
 why the choice is a :class:`~cslnb.train.config.TrainOptions` setting rather than part of
 the run's configuration. Not captured: the fp16 gradient scaler (it reads an inf check back to
 the host every step), ``torchrun`` runs (DDP's gradient hooks) and a ``torch.compile``'d model
-(``RunConfig.compile``, which has its own graph machinery). This module's graph path only
+(``TrainOptions.compile``, which has its own graph machinery). This module's graph path only
 runs on a GPU: it is exercised by ``python -m cslnb bench`` (section ``gpu``), which times the
 same step eagerly and as a graph; the CPU tests cover the eager step and the choice.
 """
@@ -81,7 +81,7 @@ def use_step_graph(
     elif distributed:
         obstacle = "torchrun (DDP) steps are not captured"
     elif compiled:
-        obstacle = "a torch.compile'd model (RunConfig.compile) is not captured"
+        obstacle = "a torch.compile'd model (--compile) is not captured"
     if setting == "on":
         if obstacle is not None:
             raise ValueError(f"cuda_graph='on' is not possible here: {obstacle}")

@@ -39,6 +39,7 @@ from cslnb.train.checkpoint import (
 )
 from cslnb.train.config import FOLDER_DATASETS, RunConfig, TrainOptions
 from cslnb.train.device import Precision, describe_hardware, pick_device, pick_precision
+from cslnb.train.execution import Execution, choose_execution, segment
 from cslnb.train.metrics import group_accuracy, overall_accuracy, per_class_accuracy
 from cslnb.train.pipeline import DataPipeline, build_pipeline
 from cslnb.train.recipes import Recipe, recipe_for
@@ -110,21 +111,24 @@ def _train(
     torch.manual_seed(config.seed)
     data = build_pipeline(config, profile, device, batch_size, options, dist_info)
     groups = shot_groups(data.class_counts)
-    state = _fresh_state(config, profile, recipe, data, device, precision)
+    total_steps = recipe.epochs * math.ceil(sum(data.class_counts) / batch_size)
+    execution = choose_execution(options.compile, options.channels_last, device, total_steps)
+    state = _fresh_state(config, profile, recipe, data, device, precision, execution)
     ckpt = checkpoint_path(config, options)
     if ckpt.exists() and not options.force:
         state.restore(load_checkpoint(ckpt), ckpt)
     elif ckpt.parent.exists() and dist_info.is_main:
         shutil.rmtree(ckpt.parent)
-    forward_model = _forward_model(state.model, config, device, dist_info)
+    forward_model = _forward_model(state.model, execution, device, dist_info)
     use_graph = use_step_graph(
         options.cuda_graph,
         device,
         precision,
         distributed=dist_info.enabled,
-        total_steps=recipe.epochs * math.ceil(sum(data.class_counts) / batch_size),
-        compiled=config.compile,
+        total_steps=total_steps,
+        compiled=execution.compile,
     )
+    state.note_execution(segment(state.epoch + 1, execution, device, precision, use_graph))
     step = TrainStep(
         forward_model,
         state.loss_fn,
@@ -132,7 +136,7 @@ def _train(
         state.scaler,
         device,
         precision,
-        channels_last=config.channels_last,
+        channels_last=execution.channels_last,
         use_graph=use_graph,
     )
 
@@ -169,7 +173,9 @@ def _train(
             "train_accuracy": distributed.mean_across_ranks(train_acc, dist_info, device),
         }
         if (epoch + 1) % profile.eval_every == 0 or epoch + 1 == recipe.epochs:
-            entry.update(_evaluate(state.model, data, device, precision, groups, config))
+            entry.update(
+                _evaluate(state.model, data, device, precision, groups, execution.channels_last)
+            )
         state.history.append(entry)
         if trace := state.loss_fn.epoch_trace():
             state.traces.append({"epoch": epoch + 1, **trace})
@@ -202,6 +208,7 @@ def _fresh_state(
     data: DataPipeline,
     device: torch.device,
     precision: Precision,
+    execution: Execution,
 ) -> TrainingState:
     """Loss, model (seeded by the caller), SGD optimiser and gradient scaler at epoch 0."""
     loss_fn = build_loss(
@@ -218,7 +225,7 @@ def _fresh_state(
         pretrained=config.pretrained,
         **({} if config.dataset in FOLDER_DATASETS else {"width": profile.cifar_width}),
     ).to(device)
-    if config.channels_last:
+    if execution.channels_last:
         model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(
         model.parameters(),
@@ -231,14 +238,14 @@ def _fresh_state(
 
 
 def _forward_model(
-    model: nn.Module, config: RunConfig, device: torch.device, dist_info: distributed.DistInfo
+    model: nn.Module, execution: Execution, device: torch.device, dist_info: distributed.DistInfo
 ) -> nn.Module:
     """What the training batches go through: ``model``, wrapped in DDP and compiled if asked."""
     if dist_info.enabled:
         model = DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None
         )
-    if config.compile:
+    if execution.compile:
         model = torch.compile(model)
     return model
 
@@ -274,13 +281,13 @@ def _evaluate(
     device: torch.device,
     precision: Precision,
     groups: list[str],
-    config: RunConfig,
+    channels_last: bool,
 ) -> dict[str, Any]:
     """Accuracy on the balanced test split. Never touches the loss or its statistics."""
     model.eval()
     predictions, labels = [], []
     for images, target in data.test_batches():
-        if config.channels_last:
+        if channels_last:
             images = images.contiguous(memory_format=torch.channels_last)
         with autocast(device, precision):
             logits = model(images)
@@ -346,6 +353,7 @@ def _build_record(
         "hardware": describe_hardware(device),
         "precision": precision.label,
         "cuda_graph": cuda_graph,
+        "execution": state.execution,
         "wall_time_s": round(elapsed, 2),
         "images_per_s": round(sum(data.class_counts) * len(history) / max(elapsed, 1e-9), 1),
     }
