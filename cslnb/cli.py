@@ -162,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--only",
         nargs="+",
-        choices=("losses", "released_csl", "loader", "gpu"),
+        choices=("losses", "released_csl", "loader", "gpu", "cpu_epoch"),
         default=None,
         help="measure only these sections (e.g. --only gpu on a GPU machine)",
     )

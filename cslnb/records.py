@@ -1,4 +1,7 @@
-"""Run records: one plain JSON file per finished run, written atomically, read into pandas.
+"""Run records: one plain JSON file per ended run, written atomically, read into pandas.
+
+A run ends ``finished`` or ``diverged`` (:func:`record_status`): a diverged run is a result that
+tables show as such, never averaged with finished seeds.
 
 Layout: ``<results root>/<profile>/<dataset>/<run_id>.json``. A record is written only after the
 last epoch, by writing a temporary file in the same folder and renaming it over the target, so a
@@ -30,6 +33,8 @@ RECORD_COLUMNS = (
     "loss",
     "loss_options",
     "seed",
+    "status",
+    "diverged_epoch",
     "accuracy",
     "many",
     "medium",
@@ -92,6 +97,13 @@ def iter_record_paths(root: Path | None = None, profile: str | None = None) -> I
     return sorted(p for p in base.rglob("*.json") if not p.name.startswith("."))
 
 
+def record_status(record: dict[str, Any]) -> str:
+    """``finished``, or ``diverged`` for a run whose loss became NaN or infinite; there
+    ``final`` is the last finite epoch's accuracy (None when it diverged in its first epoch) and
+    ``divergence`` says where. Records written before the field existed are finished runs."""
+    return record.get("status", "finished")
+
+
 def record_row(record: dict[str, Any]) -> dict[str, Any]:
     """One flat DataFrame row of a record: the fields tables and plots group and compare by."""
     config, final, best = record["config"], record["final"], record.get("best", {})
@@ -105,6 +117,8 @@ def record_row(record: dict[str, Any]) -> dict[str, Any]:
         "loss": config["loss"],
         "loss_options": json.dumps(config.get("loss_options", {}), sort_keys=True),
         "seed": config["seed"],
+        "status": record_status(record),
+        "diverged_epoch": record.get("divergence", {}).get("epoch"),
         "accuracy": final["accuracy"],
         "many": groups.get("many"),
         "medium": groups.get("medium"),

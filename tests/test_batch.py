@@ -40,7 +40,8 @@ def test_summary_counts_every_ending_and_names_each_failure():
         RunOutcome("g", "failed", error="its process exited with code -9 before reporting"),
     ]
     assert summarize(outcomes).splitlines() == [
-        "7 runs: 1 finished, 1 resumed and finished, 1 already had a record, "
+        "7 runs: 1 finished, 1 resumed and finished, 0 diverged (record written), "
+        "1 already had a record, "
         "1 stopped with a checkpoint (time budget), 2 failed, 1 not started",
         "  d: stopped after epoch 2 of 4, checkpoint kept; the same command resumes it",
         "  e: failed: ValueError: bad option",
@@ -87,7 +88,8 @@ def test_a_failing_run_does_not_stop_the_other_and_the_exit_status_says_so(tmp_p
     out = stdout.decode().splitlines()
     assert out[-3].startswith("cifar10-exp50-ce-seed0: accuracy ")
     assert out[-2] == (
-        "2 runs: 1 finished, 0 resumed and finished, 0 already had a record, "
+        "2 runs: 1 finished, 0 resumed and finished, 0 diverged (record written), "
+        "0 already had a record, "
         "0 stopped with a checkpoint (time budget), 1 failed, 0 not started"
     )
     assert out[-1] == (
@@ -101,7 +103,10 @@ def test_a_failing_run_does_not_stop_the_other_and_the_exit_status_says_so(tmp_p
     # Again, one job in this process: the record is kept, the damaged run fails the same way.
     assert main(_reproduce_ci(tmp_path)) == 1
     summary = capsys.readouterr().out.splitlines()[-2]
-    assert summary.startswith("2 runs: 0 finished, 0 resumed and finished, 1 already had a record")
+    assert summary.startswith(
+        "2 runs: 0 finished, 0 resumed and finished, 0 diverged (record written), "
+        "1 already had a record"
+    )
     assert "1 failed" in summary
 
 
@@ -124,7 +129,8 @@ def test_a_worker_killed_by_the_system_is_a_failed_run_and_the_others_go_on(tmp_
     assert process.returncode == 1, stderr.decode()[-3000:]
     out = stdout.decode().splitlines()
     assert out[-2] == (
-        "2 runs: 1 finished, 0 resumed and finished, 0 already had a record, "
+        "2 runs: 1 finished, 0 resumed and finished, 0 diverged (record written), "
+        "0 already had a record, "
         "0 stopped with a checkpoint (time budget), 1 failed, 0 not started"
     )
     assert out[-1].endswith(": failed: its process exited with code -9 before reporting")

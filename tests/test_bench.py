@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 
 from cslnb.bench import load_latest_bench, run_bench
+from cslnb.bench.cpu_epoch import MODES, mode_name
+from cslnb.bench.cpu_epoch import project as project_cpu
 from cslnb.bench.gpu import gpu_section
 from cslnb.bench.projection import PlannedRun, aggregate_rate, makespan, project, table_runs
 from cslnb.bench.record import SECTION_NAMES, save_record
-from cslnb.bench.report import gpu_lines
+from cslnb.bench.report import format_table, gpu_lines
 from cslnb.bench.runner import SECTIONS
 from cslnb.bench.settings import FULL
 from cslnb.data.longtail import cifar_lt_counts
@@ -33,7 +35,7 @@ def test_record_is_written_with_every_section(quick_record):
     record, out = quick_record
     (path,) = out.glob("bench-cpu-*.json")
     assert json.loads(path.read_text()) == record
-    for key in ("losses", "released_csl", "loader", "gpu", "hardware", "torch", "settings"):
+    for key in ("losses", "released_csl", "loader", "gpu", "cpu_epoch", "hardware", "torch"):
         assert key in record
     assert record["settings"]["quick"] is True
     assert record["kind"] == "cpu"
@@ -191,3 +193,33 @@ def test_gpu_section_layout_projection_and_table():
     assert "failed: RuntimeError('out of memory')" in text
     assert "projected wall time of the 24 CIFAR-10 runs" in text
     assert "1 jobs" in text and "4 jobs" in text
+
+
+def test_cpu_epoch_section_measures_each_mode_against_eager(quick_record):
+    section = quick_record[0]["cpu_epoch"]
+    assert section["threads"] == 1
+    for modes in section["modes"].values():
+        assert list(modes) == ["eager", "channels_last"]  # quick: no compilation
+        assert modes["eager"]["ratio_to_eager"] == 1.0
+        ratio = modes["channels_last"]["images_per_s"] / modes["eager"]["images_per_s"]
+        assert modes["channels_last"]["ratio_to_eager"] == pytest.approx(ratio)
+    assert "fp32" in section["modes"]
+    assert section["auto"]["picked"] in MODES
+    assert section["projection"]["runs"] == 29
+    assert "5. Paper epoch on CPU" in format_table(quick_record[0])
+
+
+def test_cpu_campaign_projection_by_hand():
+    """1,000 training and 2,000 evaluation images/s, evaluation every 5 of 200 epochs:
+    IR 100 epoch 12,406/1,000 + 10,000/2,000/5 = 13.406 s, run 200 x 13.406 s = 0.74478 h;
+    IR 50 epoch 13.996 + 1 = 14.996 s, run 0.83311 h; 16 + 13 runs = 22.746 CPU-hours."""
+    plan = project_cpu(1000.0, 2000.0, cores=2, eval_every=5, epochs=200)
+    assert plan["run_hours"]["ir100"] == pytest.approx(200 * 13.406 / 3600)
+    assert plan["run_hours"]["ir50"] == pytest.approx(200 * 14.996 / 3600)
+    assert plan["cpu_hours"] == pytest.approx((16 * 200 * 13.406 + 13 * 200 * 14.996) / 3600)
+    assert plan["wall_hours"] == pytest.approx(plan["cpu_hours"] / 2)
+
+
+def test_mode_names_round_trip():
+    for name, execution in MODES.items():
+        assert mode_name(execution) == name

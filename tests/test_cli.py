@@ -128,7 +128,8 @@ def test_readme_paper_scale_commands_work_on_cpu_with_the_ci_profile(tmp_path, c
     done = subprocess.run([*command, "--no-progress"], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.splitlines()[-1] == (
-        "2 runs: 1 finished, 1 resumed and finished, 0 already had a record, "
+        "2 runs: 1 finished, 1 resumed and finished, 0 diverged (record written), "
+        "0 already had a record, "
         "0 stopped with a checkpoint (time budget), 0 failed, 0 not started"
     )
     records = sorted(p.name for p in (tmp_path / "b" / "results" / "ci").rglob("*.json"))

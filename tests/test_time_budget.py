@@ -70,7 +70,10 @@ def test_budget_stop_then_the_same_command_resumes_to_the_uninterrupted_record(
     cut = ["--out", str(tmp_path / "cut" / "results"), "--runs", str(tmp_path / "cut" / "runs")]
     assert main(args + cut) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[-2].startswith("1 runs: 0 finished, 0 resumed and finished, 0 already had a record")
+    assert out[-2].startswith(
+        "1 runs: 0 finished, 0 resumed and finished, 0 diverged (record written), "
+        "0 already had a record"
+    )
     assert "1 stopped with a checkpoint (time budget)" in out[-2]
     assert out[-1] == (
         "  cifar10-exp50-ce-seed0: stopped after epoch 2 of 4, checkpoint kept; "

@@ -14,7 +14,7 @@ from cslnb.records import read_record
 from cslnb.train import trainer
 from cslnb.train.checkpoint import RunInProgressError, exclusive_run_lock
 from cslnb.train.config import RunConfig
-from cslnb.train.trainer import TrainingDivergedError, TrainOptions, checkpoint_path, train
+from cslnb.train.trainer import TrainOptions, checkpoint_path, train
 
 
 def options(tmp_path: Path, **kwargs) -> TrainOptions:
@@ -114,21 +114,31 @@ def test_csl_record_carries_per_class_traces(tmp_path):
     assert sum(traces[0]["n_pred"]) == record["dataset"]["num_train"]
 
 
-def test_nan_loss_stops_with_a_clear_message(tmp_path, monkeypatch):
+def test_nan_loss_in_the_first_epoch_writes_a_diverged_record(tmp_path, monkeypatch):
     from cslnb.losses.ce import CrossEntropyLoss
 
     monkeypatch.setattr(CrossEntropyLoss, "forward", lambda self, z, y, f=None: z.sum() * torch.nan)
-    with pytest.raises(TrainingDivergedError, match=r"ce loss became nan at epoch 1, batch 1"):
-        train(config("ce"), options(tmp_path))
-    assert not list(tmp_path.rglob("*.json"))
+    record = train(config("ce"), options(tmp_path))
+    assert record["status"] == "diverged"
+    assert record["divergence"]["epoch"] == 1
+    assert record["divergence"]["batch"] == 1
+    assert record["divergence"]["loss"] is None  # NaN
+    assert record["epochs"] == []
+    assert record["final"]["accuracy"] is None  # no finite epoch to evaluate
+    assert record["final"]["per_class_accuracy"] == [None] * 10
+    path = tmp_path / "results" / "ci" / "synthetic" / "synthetic-exp10-ce-seed0.json"
+    assert read_record(path) == json.loads(path.read_text())
 
 
-def test_divergence_found_at_the_epoch_end_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+def test_divergence_keeps_the_last_finite_epoch_and_is_not_retrained(tmp_path, monkeypatch):
     """The non-finite check runs once per epoch on device-side flags, yet names the first bad
-    batch and its value, and the diverged epoch is never checkpointed."""
+    batch and its value; the record carries the last finite epoch's history and accuracy (that
+    epoch's checkpoint, evaluated again, gives the same numbers), and a rerun does not retrain."""
     from cslnb.losses.ce import CrossEntropyLoss
 
     assert train(config("ce"), options(tmp_path, stop_after_epochs=1)) is None
+    ckpt = checkpoint_path(config("ce"), options(tmp_path))
+    after_one = torch.load(ckpt, weights_only=True)
     real_forward = CrossEntropyLoss.forward
     calls = {"n": 0}
 
@@ -138,12 +148,46 @@ def test_divergence_found_at_the_epoch_end_keeps_the_previous_checkpoint(tmp_pat
         return loss * torch.inf if calls["n"] >= 3 else loss
 
     monkeypatch.setattr(CrossEntropyLoss, "forward", infinite_from_third_batch)
-    with pytest.raises(TrainingDivergedError, match=r"ce loss became inf at epoch 2, batch 3 of"):
-        train(config("ce"), options(tmp_path))
+    record = train(config("ce"), options(tmp_path))
     assert calls["n"] > 3  # the epoch ran to its end before the check
-    ckpt = checkpoint_path(config("ce"), options(tmp_path))
-    assert torch.load(ckpt, weights_only=True)["epoch"] == 1
-    assert not list(tmp_path.rglob("*.json"))
+    assert record["status"] == "diverged"
+    assert record["divergence"] == {
+        "epoch": 2,
+        "batch": 3,
+        "loss": "inf",
+        "note": "loss non-finite at epoch 2, batch 3; history, traces and accuracy are those of "
+        "the last finite epoch",
+    }
+    assert [e["epoch"] for e in record["epochs"]] == [1]
+    first = after_one["history"][0]
+    assert record["final"]["epoch"] == 1
+    assert record["final"]["accuracy"] == pytest.approx(first["test_accuracy"], abs=1e-6)
+    assert record["final"]["per_class_accuracy"] == pytest.approx(first["per_class_accuracy"])
+    assert not ckpt.exists()  # ended like a finished run
+    calls["n"] = 0
+    assert train(config("ce"), options(tmp_path)) == record
+    assert calls["n"] == 0
+
+
+def test_a_diverged_run_is_reported_as_such_by_batches_and_records(tmp_path, monkeypatch):
+    from cslnb.losses.ce import CrossEntropyLoss
+    from cslnb.records import load_records
+    from cslnb.train.batch import run_batch, summarize
+
+    monkeypatch.setattr(CrossEntropyLoss, "forward", lambda self, z, y, f=None: z.sum() * torch.inf)
+    (outcome,) = run_batch([config("ce")], options(tmp_path), progress=False)
+    assert outcome.status == "diverged"
+    assert outcome.describe() == (
+        "synthetic-exp10-ce-seed0: diverged at epoch 1, batch 1 (last evaluated: -% at epoch 0; "
+        "profile ci)"
+    )
+    assert "  synthetic-exp10-ce-seed0: diverged at epoch 1" in summarize([outcome])
+    (again,) = run_batch([config("ce")], options(tmp_path), progress=False)
+    assert again.status == "had record"
+    rows = load_records(tmp_path / "results")
+    assert rows[["run_id", "status", "diverged_epoch"]].values.tolist() == [
+        ["synthetic-exp10-ce-seed0", "diverged", 1]
+    ]
 
 
 def test_two_process_gloo_ddp_run_completes(tmp_path):

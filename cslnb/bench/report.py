@@ -116,13 +116,47 @@ def gpu_lines(section: dict[str, Any]) -> list[str]:
     return lines
 
 
+def cpu_epoch_lines(section: dict[str, Any]) -> list[str]:
+    """Section ``cpu_epoch``: images/s per mode and precision, the auto choice, the projection."""
+    lines = [
+        f"5. Paper epoch on CPU: {section['model']}, batch {section['batch_size']}, "
+        f"{section['threads']} thread(s) per run; training images/s (ratio to eager, warm-up s)",
+        f"{'mode':<24}" + "".join(f"{label:>24}" for label in section["modes"]),
+    ]
+    names = list(next(iter(section["modes"].values())))
+    for name in names:
+        cells = "".join(
+            f"{row[name]['images_per_s']:>9.0f} ({row[name]['ratio_to_eager']:.2f}x, "
+            f"{row[name]['warmup_s']:>4.1f}s)"
+            for row in section["modes"].values()
+        )
+        lines.append(f"{name:<24}{cells}")
+    for label, rates in section["evaluation"].items():
+        lines.append(
+            f"evaluation {label}: {rates['eager']:.0f} images/s, "
+            f"channels_last {rates['channels_last']:.0f}"
+        )
+    auto, plan = section["auto"], section["projection"]
+    lines.append(
+        f"auto picks {auto['picked']} at {auto['precision']}; fastest measured: "
+        f"{auto['fastest_measured']}"
+    )
+    hours = ", ".join(f"{ir.upper()} {h:.2f} h" for ir, h in plan["run_hours"].items())
+    lines.append(
+        f"paper run: {hours}; campaign of {plan['runs']} runs: {plan['cpu_hours']:.1f} CPU-hours, "
+        f"{plan['wall_hours']:.1f} h on {plan['cores']} cores (one run per core)"
+    )
+    return lines
+
+
 def format_table(record: dict[str, Any]) -> str:
-    """The sections of ``record`` (all four, or those it was limited to) as plain text."""
+    """The sections of ``record`` (all five, or those it was limited to) as plain text."""
     sections = (
         ("losses", _losses),
         ("released_csl", _released),
         ("loader", _loader),
         ("gpu", gpu_lines),
+        ("cpu_epoch", cpu_epoch_lines),
     )
     blocks = [_header(record)]
     blocks += [lines(record[name]) for name, lines in sections if name in record]

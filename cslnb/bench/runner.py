@@ -1,4 +1,4 @@
-"""``run_bench``: run the four sections, print the table and write the record."""
+"""``run_bench``: run the five sections, print the table and write the record."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from cslnb.bench.cpu_epoch import run_cpu_epoch
 from cslnb.bench.gpu import run_gpu
 from cslnb.bench.loader import run_loader
 from cslnb.bench.losses import run_losses
@@ -29,6 +30,7 @@ SECTIONS = (
     ("released_csl", run_released),
     ("loader", run_loader),
     ("gpu", run_gpu),
+    ("cpu_epoch", run_cpu_epoch),
 )
 
 

@@ -54,6 +54,15 @@ class BenchSettings:
     """Timed training epochs per GPU measurement (after one warm-up epoch)."""
     gpu_jobs: tuple[int, ...]
     """Numbers of runs trained at once, each in its own process."""
+    cpu_warmup_steps: int
+    """Untimed first steps of each execution mode in section ``cpu_epoch`` (compilation)."""
+    cpu_timed_steps: int
+    """Steps per timed repetition of each mode in section ``cpu_epoch``."""
+    cpu_compile: bool
+    """Whether section ``cpu_epoch`` measures the ``torch.compile`` modes (tens of seconds of
+    compilation each)."""
+    cpu_eval_batch: int
+    """Images per timed evaluation batch in section ``cpu_epoch``."""
 
 
 FULL = BenchSettings(
@@ -78,6 +87,10 @@ FULL = BenchSettings(
     loader_workers=(0, 2),
     gpu_epochs=3,
     gpu_jobs=(1, 4, 8, 16),
+    cpu_warmup_steps=3,
+    cpu_timed_steps=6,
+    cpu_compile=True,
+    cpu_eval_batch=500,
 )
 
 QUICK = BenchSettings(
@@ -102,6 +115,10 @@ QUICK = BenchSettings(
     loader_workers=(0,),
     gpu_epochs=1,
     gpu_jobs=(1, 2),
+    cpu_warmup_steps=1,
+    cpu_timed_steps=1,
+    cpu_compile=False,
+    cpu_eval_batch=32,
 )
 
 

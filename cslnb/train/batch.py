@@ -29,15 +29,18 @@ from typing import Any, Literal
 import torch
 from tqdm.auto import tqdm
 
-from cslnb.records import record_path
+from cslnb.records import record_path, record_status
 from cslnb.train import budget
 from cslnb.train.config import RunConfig, TrainOptions
 from cslnb.train.trainer import checkpoint_path, train
 
-Status = Literal["finished", "resumed", "had record", "stopped", "failed", "not started"]
+Status = Literal[
+    "finished", "resumed", "diverged", "had record", "stopped", "failed", "not started"
+]
 STATUS_LABELS: dict[Status, str] = {
     "finished": "finished",
     "resumed": "resumed and finished",
+    "diverged": "diverged (record written)",
     "had record": "already had a record",
     "stopped": "stopped with a checkpoint (time budget)",
     "failed": "failed",
@@ -74,7 +77,15 @@ class RunOutcome:
 
 
 def describe_record(record: dict[str, Any]) -> str:
-    """``run_id: accuracy 71.23% (many .., medium .., few ..; profile ..)``."""
+    """``run_id: accuracy 71.23% (many .., medium .., few ..; profile ..)``, or for a diverged
+    run ``run_id: diverged at epoch k, batch b (last evaluated: x% at epoch j; profile ..)``."""
+    if record_status(record) == "diverged":
+        where, final = record["divergence"], record["final"]
+        return (
+            f"{record['run_id']}: diverged at epoch {where['epoch']}, batch {where['batch']} "
+            f"(last evaluated: {_fmt(final['accuracy'])}% at epoch {final.get('epoch', 0)}; "
+            f"profile {record['profile']['name']})"
+        )
     groups = record["final"]["group_accuracy"]
     return (
         f"{record['run_id']}: accuracy {record['final']['accuracy']:.2f}% "
@@ -115,6 +126,8 @@ def train_tracked(
     if record is None:
         return RunOutcome(config.run_id, "stopped", done, total)
     status: Status = "resumed" if resumed else "finished"
+    if record_status(record) == "diverged":
+        status = "diverged"
     epochs = len(record["epochs"])
     return RunOutcome(config.run_id, status, epochs, epochs, record=record)
 
@@ -302,6 +315,6 @@ def summarize(outcomes: Sequence[RunOutcome]) -> str:
         + ", ".join(f"{counts[status]} {label}" for status, label in STATUS_LABELS.items())
     ]
     for outcome in outcomes:
-        if outcome.status in ("failed", "stopped", "not started"):
+        if outcome.status in ("diverged", "failed", "stopped", "not started"):
             lines.append(f"  {outcome.describe()}")
     return "\n".join(lines)

@@ -48,7 +48,14 @@ from cslnb.train.step import TrainStep, autocast, use_step_graph
 
 
 class TrainingDivergedError(FloatingPointError):
-    """The loss became NaN or infinite; the run stops, keeping its last good checkpoint."""
+    """The loss became NaN or infinite at ``epoch`` (1-based), ``batch`` (1-based): the run stops.
+
+    :func:`train` turns it into a run record with status ``diverged`` (:func:`_diverged`).
+    """
+
+    def __init__(self, message: str, epoch: int, batch: int, loss: float) -> None:
+        super().__init__(message)
+        self.epoch, self.batch, self.loss = epoch, batch, loss
 
 
 def checkpoint_path(config: RunConfig, options: TrainOptions) -> Path:
@@ -72,9 +79,11 @@ def run_epochs(config: RunConfig, profile: Profile) -> int:
 def train(config: RunConfig, options: TrainOptions | None = None) -> dict[str, Any] | None:
     """Train one run to completion (resuming from its checkpoint) and return its record.
 
-    Returns the existing record without training when it exists and ``options.force`` is off,
-    and ``None`` when ``options.stop_after_epochs`` or ``options.deadline`` stopped the run before
-    its last epoch (its checkpoint is kept; the next call resumes).
+    Returns the existing record without training when it exists and ``options.force`` is off;
+    a record with status ``diverged`` when the loss became NaN or infinite (an outcome, not a
+    crash: the next call does not retrain it); and ``None`` when ``options.stop_after_epochs`` or
+    ``options.deadline`` stopped the run before its last epoch (its checkpoint is kept; the next
+    call resumes).
     """
     options = options or TrainOptions()
     profile = get_profile(config.profile)
@@ -156,6 +165,7 @@ def _train(
     budget = EpochBudget(
         options.deadline, state.elapsed / state.epoch if state.epoch else None, dist_info, device
     )
+    divergence: dict[str, Any] | None = None
     for epoch in bar:
         if not budget.allows_epoch():
             break
@@ -164,7 +174,12 @@ def _train(
         for group in state.optimizer.param_groups:
             group["lr"] = lr
         state.loss_fn.start_epoch(epoch)
-        train_loss, train_acc = _train_epoch(step, data, epoch, config)
+        try:
+            train_loss, train_acc = _train_epoch(step, data, epoch, config)
+        except TrainingDivergedError as error:
+            bar.close()
+            divergence = _diverged(error, state, ckpt, data, device, precision, groups, execution)
+            break
         state.loss_fn.end_epoch(epoch)
         entry: dict[str, Any] = {
             "epoch": epoch + 1,
@@ -189,10 +204,12 @@ def _train(
         if options.on_epoch is not None:
             options.on_epoch(state.epoch, recipe.epochs)
     bar.close()
-    if state.epoch < recipe.epochs:
+    if state.epoch < recipe.epochs and divergence is None:
         return None
 
     record = _build_record(config, profile, recipe, data, state, device, precision, use_graph)
+    if divergence is not None:
+        record.update(status="diverged", divergence=divergence)
     if dist_info.is_main:
         write_json_atomic(out_path, record)
         if not options.keep_checkpoint:
@@ -266,12 +283,47 @@ def _train_epoch(
         step(images, labels)
     totals = step.finish_epoch()
     if totals.first_nonfinite_step is not None:
+        batch, loss = totals.first_nonfinite_step + 1, totals.first_nonfinite_loss
         raise TrainingDivergedError(
-            f"{config.loss} loss became {totals.first_nonfinite_loss} at epoch {epoch + 1}, "
-            f"batch {totals.first_nonfinite_step + 1} of run {config.run_id}; the run stopped "
-            "(its last checkpoint is kept)"
+            f"{config.loss} loss became {loss} at epoch {epoch + 1}, batch {batch} of run "
+            f"{config.run_id}",
+            epoch=epoch + 1,
+            batch=batch,
+            loss=float(loss if loss is not None else math.nan),
         )
     return totals.mean_loss, totals.accuracy
+
+
+def _diverged(
+    error: TrainingDivergedError,
+    state: TrainingState,
+    ckpt: Path,
+    data: DataPipeline,
+    device: torch.device,
+    precision: Precision,
+    groups: list[str],
+    execution: Execution,
+) -> dict[str, Any]:
+    """Prepare ``state`` for the record of a diverged run and say where it diverged.
+
+    The weights are no longer finite, so the state goes back to the last checkpoint (the last
+    finite epoch, which this call or an earlier one saved). That epoch is evaluated if the
+    profile's schedule skipped it, so the record's ``final`` is the last finite model's accuracy.
+    """
+    if ckpt.exists():
+        state.restore(load_checkpoint(ckpt), ckpt)
+        last = state.history[-1]
+        if "test_accuracy" not in last:
+            last.update(
+                _evaluate(state.model, data, device, precision, groups, execution.channels_last)
+            )
+    return {
+        "epoch": error.epoch,
+        "batch": error.batch,
+        "loss": None if math.isnan(error.loss) else str(error.loss),
+        "note": f"loss non-finite at epoch {error.epoch}, batch {error.batch}; history, traces "
+        "and accuracy are those of the last finite epoch",
+    }
 
 
 @torch.no_grad()
@@ -314,11 +366,18 @@ def _build_record(
 ) -> dict[str, Any]:
     history, traces, elapsed = state.history, state.traces, state.elapsed
     evaluated = [h for h in history if "test_accuracy" in h]
-    last = evaluated[-1]
-    best = max(evaluated, key=lambda h: h["test_accuracy"])
+    no_accuracy = {
+        "epoch": 0,
+        "test_accuracy": None,
+        "per_class_accuracy": [None] * len(data.class_names),
+        "group_accuracy": {},
+    }
+    last = evaluated[-1] if evaluated else no_accuracy
+    best = max(evaluated, key=lambda h: h["test_accuracy"]) if evaluated else no_accuracy
     record: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "run_id": config.run_id,
+        "status": "finished",
         "config": config.to_dict(),
         "profile": profile.to_dict(),
         "recipe": recipe.to_dict(),
