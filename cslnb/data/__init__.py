@@ -14,6 +14,7 @@ from cslnb.data.longtail import (
 )
 from cslnb.data.preprocess import resize_images, take_per_class
 from cslnb.data.synthetic import make_synthetic_lt
+from cslnb.data.tiny_tree import TinyTreeError
 from cslnb.data.transforms import (
     IMAGENET_MEAN,
     IMAGENET_STD,
@@ -34,6 +35,7 @@ __all__ = [
     "ImageNetLT",
     "LongTailArrays",
     "TinyImageNetLT",
+    "TinyTreeError",
     "build_cifar_lt",
     "build_in_memory_dataset",
     "cifar_lt_counts",

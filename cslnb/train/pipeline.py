@@ -40,7 +40,10 @@ class DataPipeline:
     """Training batches of an epoch (``train_batches(epoch)``) and the test batches.
 
     ``source`` is the kind of data source (never a path) and ``fingerprint`` a content digest of
-    the training data (:mod:`cslnb.data.fingerprint`); run records store both.
+    the training data (:mod:`cslnb.data.fingerprint`); run records store both. For
+    Tiny-ImageNet-LT the source names the tree's kind (``image folders (full tree)`` or
+    ``image folders (long-tail tree)``) and the fingerprint covers the long-tailed training files
+    actually used, so runs on either kind of tree with the same images share it.
     """
 
     name: str
@@ -152,10 +155,12 @@ def _folder_pipeline(
             data_root, split="val", transform=large_eval_transform(size)
         )
         name = "tiny-imagenet-lt"
+        source = f"image folders ({train_set.tree_kind} tree)"
     else:
         train_set = ImageNetLT(data_root, split="train", transform=large_train_transform(size))
         test_set = ImageNetLT(data_root, split="test", transform=large_eval_transform(size))
         name = "imagenet-lt"
+        source = "image folders"
     workers = min(8, max(1, (torch.get_num_threads() or 2) - 1))
     pin = device.type == "cuda"
 
@@ -179,7 +184,7 @@ def _folder_pipeline(
 
     return DataPipeline(
         name=name,
-        source="image folders",
+        source=source,
         fingerprint=fingerprint_files([path for path, _ in train_set.samples]),
         class_names=list(train_set.classes),
         class_counts=list(train_set.class_counts),
