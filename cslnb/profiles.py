@@ -21,8 +21,8 @@ Select one with the ``CSLNB_PROFILE`` environment variable (default ``quick``) o
 from __future__ import annotations
 
 import os
-from dataclasses import MISSING, asdict, dataclass, fields
-from typing import Literal
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from typing import Any, Literal
 
 PROFILE_ENV_VAR = "CSLNB_PROFILE"
 DEFAULT_PROFILE = "quick"
@@ -35,45 +35,81 @@ random numbers), the loss's per-epoch traces (CSL's S, H, gamma, N_pred) are sti
 epoch, and 40 points per run draw the test-accuracy curves."""
 
 
+IN_MEMORY, FOLDER = "in-memory", "folder"
+"""The two families of datasets a profile sizes: the in-memory ones (CIFAR-10/100-LT and the
+synthetic stand-in) and the folder ones (Tiny-ImageNet-LT, ImageNet-LT)."""
+FOLDER_DATASET_NAMES = ("tiny-imagenet", "imagenet-lt")
+
+
+def dataset_family(dataset: str) -> str:
+    """``folder`` for Tiny-ImageNet-LT and ImageNet-LT, ``in-memory`` for every other dataset."""
+    return FOLDER if dataset in FOLDER_DATASET_NAMES else IN_MEMORY
+
+
+def _for(family: str, **kwargs: object) -> Any:
+    """A dataclass field that sizes only the runs of ``family`` (``metadata["family"]``)."""
+    return field(metadata={"family": family}, **kwargs)  # type: ignore[call-overload]
+
+
 @dataclass(frozen=True)
 class Profile:
-    """Sizes of a run; serialised as-is into every run record."""
+    """Sizes of a run; serialised as-is into every run record.
+
+    Most fields size one family of datasets only (:func:`dataset_family`): ``epochs``,
+    ``image_size``, ``cifar_*``, ``test_per_class``, ``data``, ``crop_padding`` and
+    ``batch_size`` the in-memory ones, ``large_*`` the folder ones (whose batch size is the
+    recipe's); ``name`` and ``eval_every`` apply to both. :meth:`matches` compares only the
+    fields that apply to a record's dataset, so redefining ``quick`` for Tiny-ImageNet-LT leaves
+    its CIFAR records current, and the other way round.
+    """
 
     name: str
-    epochs: int
+    epochs: int = _for(IN_MEMORY)
     """Training epochs on CIFAR; recipe milestones are rescaled by ``epochs / 200``."""
-    batch_size: int
+    batch_size: int = _for(IN_MEMORY)
+    """Batch size on CIFAR (the large datasets use their recipe's)."""
     eval_every: int
     """Evaluate on the test split every this many epochs (the last epoch is always evaluated)."""
-    image_size: int
+    image_size: int = _for(IN_MEMORY)
     """CIFAR images are resized once, on load, to this side length (32 = native)."""
-    cifar_depth: int
+    cifar_depth: int = _for(IN_MEMORY)
     """Depth 6n+2 of the CIFAR ResNet (32 = ResNet-32 of the paper, 8 = one block per stage)."""
-    test_per_class: int | None
+    test_per_class: int | None = _for(IN_MEMORY)
     """Evaluate on the first this-many test images of each class (None: the whole split)."""
-    data: Literal["real", "synthetic"]
+    data: Literal["real", "synthetic"] = _for(IN_MEMORY)
     """``synthetic`` substitutes the synthetic long-tailed dataset for CIFAR (same class count)."""
-    large_epochs: int
+    large_epochs: int = _for(FOLDER)
     """Training epochs for Tiny-ImageNet-LT and ImageNet-LT."""
-    large_image_size: int
+    large_image_size: int = _for(FOLDER)
     """Input side for Tiny-ImageNet-LT and ImageNet-LT (the paper: 224)."""
-    cifar_width: int = 16
+    cifar_width: int = _for(IN_MEMORY, default=16)
     """Channels of the CIFAR ResNet's first stage (16 as in He et al.; stages double it)."""
-    crop_padding: int | None = None
+    crop_padding: int | None = _for(IN_MEMORY, default=None)
     """Zero padding (pixels) of the random-crop augmentation on CIFAR: None for the recipe's
     ``image_size // 8`` (4 px at 32x32), 0 for horizontal flips only."""
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
 
-    def matches(self, stored: dict[str, object]) -> bool:
-        """Whether ``stored`` (a run record's ``profile``) is this very definition.
+    def fields_for(self, dataset: str) -> list[str]:
+        """Names of the fields that size runs on ``dataset`` (those of its family and the
+        shared ones)."""
+        family = dataset_family(dataset)
+        return [f.name for f in fields(self) if f.metadata.get("family", family) == family]
+
+    def matches(self, stored: dict[str, object], dataset: str) -> bool:
+        """Whether ``stored`` (the ``profile`` of a run record on ``dataset``) is this very
+        definition, as far as it sizes runs on ``dataset``.
 
         A field missing from ``stored`` was added to :class:`Profile` after the record was
         written; the run used that field's default, so the default stands in for it.
         """
         defaults = {f.name: f.default for f in fields(self) if f.default is not MISSING}
-        return {**defaults, **stored} == self.to_dict()
+        stored = {**defaults, **stored}
+        current = self.to_dict()
+        return all(
+            name in stored and stored[name] == current[name] for name in self.fields_for(dataset)
+        )
 
 
 PROFILES: dict[str, Profile] = {
