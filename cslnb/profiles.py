@@ -38,12 +38,12 @@ epoch, and 40 points per run draw the test-accuracy curves."""
 IN_MEMORY, FOLDER = "in-memory", "folder"
 """The two families of datasets a profile sizes: the in-memory ones (CIFAR-10/100-LT and the
 synthetic stand-in) and the folder ones (Tiny-ImageNet-LT, ImageNet-LT)."""
-FOLDER_DATASET_NAMES = ("tiny-imagenet", "imagenet-lt")
+FOLDER_DATASETS = ("tiny-imagenet", "imagenet-lt")
 
 
 def dataset_family(dataset: str) -> str:
     """``folder`` for Tiny-ImageNet-LT and ImageNet-LT, ``in-memory`` for every other dataset."""
-    return FOLDER if dataset in FOLDER_DATASET_NAMES else IN_MEMORY
+    return FOLDER if dataset in FOLDER_DATASETS else IN_MEMORY
 
 
 def _for(family: str, **kwargs: object) -> Any:
