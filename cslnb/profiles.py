@@ -87,6 +87,10 @@ class Profile:
     crop_padding: int | None = _for(IN_MEMORY, default=None)
     """Zero padding (pixels) of the random-crop augmentation on CIFAR: None for the recipe's
     ``image_size // 8`` (4 px at 32x32), 0 for horizontal flips only."""
+    large_augmentation: Literal["resized-crop", "flip"] = _for(FOLDER, default="resized-crop")
+    """Augmentation on Tiny-ImageNet-LT and ImageNet-LT (:mod:`cslnb.data.transforms`):
+    ``resized-crop`` the ImageNet recipe's random resized crops and flips, ``flip`` the whole
+    image, flipped at random."""
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)

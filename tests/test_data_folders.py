@@ -9,14 +9,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from cslnb import paths
 from cslnb.data import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
     ImageNetLT,
     TinyImageNetLT,
     TinyTreeError,
     large_eval_transform,
     large_train_transform,
+    large_transforms,
     long_tail_counts,
 )
 from cslnb.data.fingerprint import fingerprint_files
@@ -106,8 +110,8 @@ def test_a_long_tail_tree_refuses_another_ratio_or_subset_seed(lt_root: Path) ->
         TinyImageNetLT(lt_root, ratio=2, n_max=TRAIN_PER_CLASS)
     with pytest.raises(
         TinyTreeError,
-        match=r"11 images, 2 to 6 per class, and class n02 \(label 1\) has 3 where the "
-        r"profile has 4\. Its counts fall from 6 to 2: a long tail cut for ratio 3 ",
+        match=r"11 images, 2 to 6 per class, and class n02 \(label 1\) has 3 where "
+        r"that profile has 4\. Its counts fall from 6 to 2: a long tail cut for ratio 3 ",
     ):
         TinyImageNetLT(lt_root, ratio=2, n_max=TRAIN_PER_CLASS)
     with pytest.raises(TinyTreeError, match="not the images that subset seed 1 draws"):
@@ -208,6 +212,26 @@ def test_the_shipped_archive_is_the_ratio_100_long_tail(shipped_tree: Path) -> N
         TinyImageNetLT(shipped_tree, "train", ratio=50)
     with pytest.raises(TinyTreeError, match="subset seed 1"):
         TinyImageNetLT(shipped_tree, "train", ratio=100, seed=1)
+
+
+def test_the_flip_augmentation_keeps_the_whole_image() -> None:
+    pixels = (np.arange(4 * 4 * 3).reshape(4, 4, 3) * 5).astype(np.uint8)  # no symmetry
+    image = Image.fromarray(pixels)
+    mean = torch.tensor(IMAGENET_MEAN).view(3, 1, 1)
+    std = torch.tensor(IMAGENET_STD).view(3, 1, 1)
+    whole = (torch.from_numpy(pixels).permute(2, 0, 1).float() / 255 - mean) / std
+    train_tf, eval_tf = large_transforms("flip", 4)
+    assert torch.allclose(eval_tf(image), whole, atol=1e-6)
+    torch.manual_seed(0)
+    outputs = [train_tf(image) for _ in range(16)]
+    flipped = [torch.allclose(out, whole.flip(-1), atol=1e-6) for out in outputs]
+    kept = [torch.allclose(out, whole, atol=1e-6) for out in outputs]
+    assert all(f != k for f, k in zip(flipped, kept, strict=True))  # each: one or the other
+    assert 0 < sum(flipped) < 16
+    resized_crop_train, _ = large_transforms("resized-crop", 4)
+    assert resized_crop_train.transforms[0].__class__.__name__ == "RandomResizedCrop"
+    with pytest.raises(ValueError, match="unknown large_augmentation 'mixup'"):
+        large_transforms("mixup", 4)
 
 
 @pytest.fixture

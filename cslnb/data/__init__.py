@@ -18,8 +18,10 @@ from cslnb.data.tiny_tree import TinyTreeError
 from cslnb.data.transforms import (
     IMAGENET_MEAN,
     IMAGENET_STD,
+    LARGE_AUGMENTATIONS,
     large_eval_transform,
     large_train_transform,
+    large_transforms,
 )
 from cslnb.data.types import ImageArrays, LongTailArrays
 
@@ -30,6 +32,7 @@ __all__ = [
     "IMAGENET_MEAN",
     "IMAGENET_STD",
     "IN_MEMORY_DATASETS",
+    "LARGE_AUGMENTATIONS",
     "GPULoader",
     "ImageArrays",
     "ImageNetLT",
@@ -41,6 +44,7 @@ __all__ = [
     "cifar_lt_counts",
     "large_eval_transform",
     "large_train_transform",
+    "large_transforms",
     "load_cifar_arrays",
     "long_tail_counts",
     "make_synthetic_lt",

@@ -22,8 +22,7 @@ from cslnb.data import (
     ImageNetLT,
     TinyImageNetLT,
     build_in_memory_dataset,
-    large_eval_transform,
-    large_train_transform,
+    large_transforms,
 )
 from cslnb.data.fingerprint import fingerprint_files
 from cslnb.profiles import Profile
@@ -141,7 +140,7 @@ def _folder_pipeline(
     data_root: Path | None,
     dist_info: DistInfo,
 ) -> DataPipeline:
-    size = profile.large_image_size
+    train_tf, eval_tf = large_transforms(profile.large_augmentation, profile.large_image_size)
     if config.dataset == "tiny-imagenet":
         train_set: Dataset = TinyImageNetLT(
             data_root,
@@ -149,16 +148,14 @@ def _folder_pipeline(
             ratio=config.ratio,
             imb_type=config.imb_type,
             seed=config.subset_seed,
-            transform=large_train_transform(size),
+            transform=train_tf,
         )
-        test_set: Dataset = TinyImageNetLT(
-            data_root, split="val", transform=large_eval_transform(size)
-        )
+        test_set: Dataset = TinyImageNetLT(data_root, split="val", transform=eval_tf)
         name = "tiny-imagenet-lt"
         source = f"image folders ({train_set.tree_kind} tree)"
     else:
-        train_set = ImageNetLT(data_root, split="train", transform=large_train_transform(size))
-        test_set = ImageNetLT(data_root, split="test", transform=large_eval_transform(size))
+        train_set = ImageNetLT(data_root, split="train", transform=train_tf)
+        test_set = ImageNetLT(data_root, split="test", transform=eval_tf)
         name = "imagenet-lt"
         source = "image folders"
     workers = min(8, max(1, (torch.get_num_threads() or 2) - 1))
