@@ -15,6 +15,43 @@ Three profiles exist:
   evaluated every 5 epochs (:data:`PAPER_EVAL_EVERY`). About 2.3 hours per CIFAR-10-LT IR 100
   run on one CPU core with bf16, two at a time on 2 cores; minutes on a GPU.
 
+On Tiny-ImageNet-LT and ImageNet-LT (the ``large_*`` fields; batch size and learning rate are the
+recipe's, :mod:`cslnb.train.recipes`) ``paper`` keeps the paper's ResNet-18 / ResNet-50 at
+224 px with random resized crops for 200 epochs, a GPU setting (about 40 CPU-hours per Tiny run
+here). ``quick`` on Tiny-ImageNet-LT at ratio 100 (21,549 training images, the full 10,000-image
+val split as test split) is sized for about 20 minutes per run on one core of the 2-core machine,
+two runs side by side, as the CIFAR ``quick`` runs are (the same fields size ImageNet-LT under
+``quick``, which is not meant for a CPU):
+
+* **network:** torchvision's ResNet-18 unchanged, with its ImageNet stem (7x7 stride-2 conv and
+  3x3 stride-2 max-pool, so 16x16 maps in the first stage);
+* **input:** the native 64x64 images, no resizing;
+* **augmentation:** horizontal flips only (``large_augmentation="flip"``), evaluation on the whole
+  image, so that CE can fit most of its training set within its few epochs;
+* **epochs:** 15 of the paper's Tiny recipe (batch 128, lr 0.05 with cosine decay, weight decay
+  5e-4), test accuracy at epochs 8 and 15 (``eval_every``), CSL's traces every epoch.
+
+How it was sized (2026-12-05, two timings of 20 and 10 bf16 training steps at batch 128 on
+random inputs, one thread at ``nice 15``, channels_last, while the CIFAR campaign held both
+cores): the CIFAR ``quick`` network took 0.131 s a step (976 img/s) where its committed records
+measured 3,098 img/s under campaign conditions, a slowdown of 3.17 by contention. ResNet-18 at
+64 px took 1.371 s a step (93 img/s training, 240 img/s evaluation), that is about 295 and
+760 img/s without the contention: 73 s per epoch, 13 s per evaluation of the val split,
+about 19 minutes for 15 epochs (JPEG decoding in the data loader's worker not included). The
+"CIFAR-style" alternative, a 3x3 stride-1 stem without max-pool, is out of reach: on 32 px
+inputs (32x32 maps in the first stage, 3.8x the multiply-adds) it took 10.3 s a step (12 img/s,
+partly slowed by another job of ours), over 4 minutes per epoch, so at most 4 epochs in 20
+minutes; at 64 px it would cost 4x more again. A stride-1 stem at 16 px would match the cost but
+throw away most of the image.
+
+Still to confirm by screening runs (seed 0 of CE and of both CSL readings, two at a time:
+``python -m cslnb reproduce table4 --profile quick --seeds 0 --losses ce csl --jobs 2
+--channels-last on``): that a run takes at most about 21 minutes (``wall_time_s``) and that
+CE's last-epoch training accuracy reaches about 80 % (CE on CIFAR ``quick`` ends at 98 %). If CE
+fits less than about 70 %, try 20 epochs (about 25 minutes); if runs take over 25 minutes,
+12 epochs. ``--channels-last on`` is needed because ``auto`` enables it only from 5,000 steps
+(a 15-epoch Tiny run has 2,535).
+
 Select one with the ``CSLNB_PROFILE`` environment variable (default ``quick``) or by name.
 """
 
@@ -138,10 +175,11 @@ PROFILES: dict[str, Profile] = {
         cifar_depth=8,
         test_per_class=200,
         data="real",
-        large_epochs=2,
+        large_epochs=15,
         large_image_size=64,
         cifar_width=32,
         crop_padding=0,
+        large_augmentation="flip",
     ),
     "paper": Profile(
         name="paper",
