@@ -185,7 +185,7 @@ def _calibration_rows(folder: Path, name: str, definition: Profile) -> list[dict
     rows = []
     for path in iter_record_paths(folder):
         record = read_record(path)
-        if not definition.matches(record["profile"]):
+        if not definition.matches(record["profile"], record["config"]["dataset"]):
             raise StaleRecordError(f"{path.name} in {folder.name}/ was made under another profile")
         row = record_row(record)
         if row["loss"] in CALIBRATION_LOSSES and row["loss_options"] == DEFAULT_OPTIONS:

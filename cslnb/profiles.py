@@ -15,14 +15,51 @@ Three profiles exist:
   evaluated every 5 epochs (:data:`PAPER_EVAL_EVERY`). About 2.3 hours per CIFAR-10-LT IR 100
   run on one CPU core with bf16, two at a time on 2 cores; minutes on a GPU.
 
+On Tiny-ImageNet-LT and ImageNet-LT (the ``large_*`` fields; batch size and learning rate are the
+recipe's, :mod:`cslnb.train.recipes`) ``paper`` keeps the paper's ResNet-18 / ResNet-50 at
+224 px with random resized crops for 200 epochs, a GPU setting (about 40 CPU-hours per Tiny run
+here). ``quick`` on Tiny-ImageNet-LT at ratio 100 (21,549 training images, the full 10,000-image
+val split as test split) is sized for about 20 minutes per run on one core of the 2-core machine,
+two runs side by side, as the CIFAR ``quick`` runs are (the same fields size ImageNet-LT under
+``quick``, which is not meant for a CPU):
+
+* **network:** torchvision's ResNet-18 unchanged, with its ImageNet stem (7x7 stride-2 conv and
+  3x3 stride-2 max-pool, so 16x16 maps in the first stage);
+* **input:** the native 64x64 images, no resizing;
+* **augmentation:** horizontal flips only (``large_augmentation="flip"``), evaluation on the whole
+  image, so that CE can fit most of its training set within its few epochs;
+* **epochs:** 15 of the paper's Tiny recipe (batch 128, lr 0.05 with cosine decay, weight decay
+  5e-4), test accuracy at epochs 8 and 15 (``eval_every``), CSL's traces every epoch.
+
+How it was sized (2026-12-05, two timings of 20 and 10 bf16 training steps at batch 128 on
+random inputs, one thread at ``nice 15``, channels_last, while the CIFAR campaign held both
+cores): the CIFAR ``quick`` network took 0.131 s a step (976 img/s) where its committed records
+measured 3,098 img/s under campaign conditions, a slowdown of 3.17 by contention. ResNet-18 at
+64 px took 1.371 s a step (93 img/s training, 240 img/s evaluation), that is about 295 and
+760 img/s without the contention: 73 s per epoch, 13 s per evaluation of the val split,
+about 19 minutes for 15 epochs (JPEG decoding in the data loader's worker not included). The
+"CIFAR-style" alternative, a 3x3 stride-1 stem without max-pool, is out of reach: on 32 px
+inputs (32x32 maps in the first stage, 3.8x the multiply-adds) it took 10.3 s a step (12 img/s,
+partly slowed by another job of ours), over 4 minutes per epoch, so at most 4 epochs in 20
+minutes; at 64 px it would cost 4x more again. A stride-1 stem at 16 px would match the cost but
+throw away most of the image.
+
+Still to confirm by screening runs (seed 0 of CE and of both CSL readings, two at a time:
+``python -m cslnb reproduce table4 --profile quick --seeds 0 --losses ce csl --jobs 2
+--channels-last on``): that a run takes at most about 21 minutes (``wall_time_s``) and that
+CE's last-epoch training accuracy reaches about 80 % (CE on CIFAR ``quick`` ends at 98 %). If CE
+fits less than about 70 %, try 20 epochs (about 25 minutes); if runs take over 25 minutes,
+12 epochs. ``--channels-last on`` is needed because ``auto`` enables it only from 5,000 steps
+(a 15-epoch Tiny run has 2,535).
+
 Select one with the ``CSLNB_PROFILE`` environment variable (default ``quick``) or by name.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import MISSING, asdict, dataclass, fields
-from typing import Literal
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from typing import Any, Literal
 
 PROFILE_ENV_VAR = "CSLNB_PROFILE"
 DEFAULT_PROFILE = "quick"
@@ -35,45 +72,85 @@ random numbers), the loss's per-epoch traces (CSL's S, H, gamma, N_pred) are sti
 epoch, and 40 points per run draw the test-accuracy curves."""
 
 
+IN_MEMORY, FOLDER = "in-memory", "folder"
+"""The two families of datasets a profile sizes: the in-memory ones (CIFAR-10/100-LT and the
+synthetic stand-in) and the folder ones (Tiny-ImageNet-LT, ImageNet-LT)."""
+FOLDER_DATASETS = ("tiny-imagenet", "imagenet-lt")
+
+
+def dataset_family(dataset: str) -> str:
+    """``folder`` for Tiny-ImageNet-LT and ImageNet-LT, ``in-memory`` for every other dataset."""
+    return FOLDER if dataset in FOLDER_DATASETS else IN_MEMORY
+
+
+def _for(family: str, **kwargs: object) -> Any:
+    """A dataclass field that sizes only the runs of ``family`` (``metadata["family"]``)."""
+    return field(metadata={"family": family}, **kwargs)  # type: ignore[call-overload]
+
+
 @dataclass(frozen=True)
 class Profile:
-    """Sizes of a run; serialised as-is into every run record."""
+    """Sizes of a run; serialised as-is into every run record.
+
+    Most fields size one family of datasets only (:func:`dataset_family`): ``epochs``,
+    ``image_size``, ``cifar_*``, ``test_per_class``, ``data``, ``crop_padding`` and
+    ``batch_size`` the in-memory ones, ``large_*`` the folder ones (whose batch size is the
+    recipe's); ``name`` and ``eval_every`` apply to both. :meth:`matches` compares only the
+    fields that apply to a record's dataset, so redefining ``quick`` for Tiny-ImageNet-LT leaves
+    its CIFAR records current, and the other way round.
+    """
 
     name: str
-    epochs: int
+    epochs: int = _for(IN_MEMORY)
     """Training epochs on CIFAR; recipe milestones are rescaled by ``epochs / 200``."""
-    batch_size: int
+    batch_size: int = _for(IN_MEMORY)
+    """Batch size on CIFAR (the large datasets use their recipe's)."""
     eval_every: int
     """Evaluate on the test split every this many epochs (the last epoch is always evaluated)."""
-    image_size: int
+    image_size: int = _for(IN_MEMORY)
     """CIFAR images are resized once, on load, to this side length (32 = native)."""
-    cifar_depth: int
+    cifar_depth: int = _for(IN_MEMORY)
     """Depth 6n+2 of the CIFAR ResNet (32 = ResNet-32 of the paper, 8 = one block per stage)."""
-    test_per_class: int | None
+    test_per_class: int | None = _for(IN_MEMORY)
     """Evaluate on the first this-many test images of each class (None: the whole split)."""
-    data: Literal["real", "synthetic"]
+    data: Literal["real", "synthetic"] = _for(IN_MEMORY)
     """``synthetic`` substitutes the synthetic long-tailed dataset for CIFAR (same class count)."""
-    large_epochs: int
+    large_epochs: int = _for(FOLDER)
     """Training epochs for Tiny-ImageNet-LT and ImageNet-LT."""
-    large_image_size: int
+    large_image_size: int = _for(FOLDER)
     """Input side for Tiny-ImageNet-LT and ImageNet-LT (the paper: 224)."""
-    cifar_width: int = 16
+    cifar_width: int = _for(IN_MEMORY, default=16)
     """Channels of the CIFAR ResNet's first stage (16 as in He et al.; stages double it)."""
-    crop_padding: int | None = None
+    crop_padding: int | None = _for(IN_MEMORY, default=None)
     """Zero padding (pixels) of the random-crop augmentation on CIFAR: None for the recipe's
     ``image_size // 8`` (4 px at 32x32), 0 for horizontal flips only."""
+    large_augmentation: Literal["resized-crop", "flip"] = _for(FOLDER, default="resized-crop")
+    """Augmentation on Tiny-ImageNet-LT and ImageNet-LT (:mod:`cslnb.data.transforms`):
+    ``resized-crop`` the ImageNet recipe's random resized crops and flips, ``flip`` the whole
+    image, flipped at random."""
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
 
-    def matches(self, stored: dict[str, object]) -> bool:
-        """Whether ``stored`` (a run record's ``profile``) is this very definition.
+    def fields_for(self, dataset: str) -> list[str]:
+        """Names of the fields that size runs on ``dataset`` (those of its family and the
+        shared ones)."""
+        family = dataset_family(dataset)
+        return [f.name for f in fields(self) if f.metadata.get("family", family) == family]
+
+    def matches(self, stored: dict[str, object], dataset: str) -> bool:
+        """Whether ``stored`` (the ``profile`` of a run record on ``dataset``) is this very
+        definition, as far as it sizes runs on ``dataset``.
 
         A field missing from ``stored`` was added to :class:`Profile` after the record was
         written; the run used that field's default, so the default stands in for it.
         """
         defaults = {f.name: f.default for f in fields(self) if f.default is not MISSING}
-        return {**defaults, **stored} == self.to_dict()
+        stored = {**defaults, **stored}
+        current = self.to_dict()
+        return all(
+            name in stored and stored[name] == current[name] for name in self.fields_for(dataset)
+        )
 
 
 PROFILES: dict[str, Profile] = {
@@ -98,10 +175,11 @@ PROFILES: dict[str, Profile] = {
         cifar_depth=8,
         test_per_class=200,
         data="real",
-        large_epochs=2,
+        large_epochs=15,
         large_image_size=64,
         cifar_width=32,
         crop_padding=0,
+        large_augmentation="flip",
     ),
     "paper": Profile(
         name="paper",

@@ -136,12 +136,13 @@ def profile_is_current(record: dict[str, Any]) -> bool:
     """Whether ``record`` was made under the current definition of its profile.
 
     A profile name keeps its meaning only while its sizes stay the same: a record made before
-    ``quick`` was redefined is not a ``quick`` record any more. Unknown profile names are not
-    current either.
+    ``quick`` was redefined is not a ``quick`` record any more. Only the sizes that apply to the
+    record's dataset count (:meth:`Profile.matches`): a CIFAR record stays current when the
+    Tiny-ImageNet sizes change. Unknown profile names are not current either.
     """
     stored = record["profile"]
     current = PROFILES.get(stored.get("name"))
-    return current is not None and current.matches(stored)
+    return current is not None and current.matches(stored, record["config"]["dataset"])
 
 
 def load_records(

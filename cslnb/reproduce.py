@@ -39,8 +39,14 @@ TABLE_CELLS: dict[str, tuple[tuple[str, float, tuple[str, ...]], ...]] = {
     "table4": (("tiny-imagenet", 100, ("ce", "focal", "ldam", "csl")),),
     "figures": (("cifar100", 100, ("csl",)), ("cifar10", 100, ("csl",))),
 }
+RELEASED_READING: dict[str, object] = {"reading": "released"}
+"""``loss_options`` of CSL's released reading (:mod:`cslnb.losses.csl_released`)."""
+TABLE_CSL_VARIANTS: dict[str, tuple[dict[str, object], ...]] = {"table4": (RELEASED_READING,)}
+"""CSL variants a table's target trains beside the paper reading, in each of its cells that has
+CSL: Table 4's released reading (no other target covers Tiny-ImageNet-LT; on CIFAR the
+``ablations`` target trains the released reading in :data:`ABLATION_CELLS`)."""
 CSL_ABLATIONS: tuple[dict[str, object], ...] = (
-    {"reading": "released"},
+    RELEASED_READING,
     {"use_gamma": False},
     {"use_npred": False},
     {"use_reinforcement": False},
@@ -61,7 +67,9 @@ def target_runs(
     losses: Sequence[str] | None = None,
     ratios: Sequence[float] | None = None,
 ) -> list[RunConfig]:
-    """The runs of ``target``, optionally only some datasets / losses / imbalance ratios."""
+    """The runs of ``target``, optionally only some datasets / losses / imbalance ratios; a
+    table's CSL runs come with the variants of :data:`TABLE_CSL_VARIANTS` (``losses=["csl"]``
+    selects both)."""
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; choose one of: {', '.join(TARGETS)}")
     if target == "ablations":
@@ -88,7 +96,16 @@ def target_runs(
             for loss in cell_losses:
                 if losses and loss not in losses:
                     continue
-                runs.append(
-                    RunConfig(dataset=dataset, loss=loss, ratio=ratio, seed=seed, profile=profile)
-                )
+                variants = TABLE_CSL_VARIANTS.get(target, ()) if loss == "csl" else ()
+                runs += [
+                    RunConfig(
+                        dataset=dataset,
+                        loss=loss,
+                        ratio=ratio,
+                        seed=seed,
+                        profile=profile,
+                        loss_options=dict(options),
+                    )
+                    for options in ({}, *variants)
+                ]
     return runs

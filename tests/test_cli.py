@@ -74,6 +74,24 @@ def test_target_runs_cover_the_paper_tables():
         target_runs("table5", "quick")
 
 
+def test_table4_target_trains_csl_in_both_readings():
+    runs = target_runs("table4", "quick", seeds=[0, 1, 2])
+    assert len(runs) == 15
+    assert [(r.loss, r.loss_options) for r in runs[:5]] == [
+        ("ce", {}),
+        ("focal", {}),
+        ("ldam", {}),
+        ("csl", {}),
+        ("csl", {"reading": "released"}),
+    ]
+    assert {(r.dataset, r.ratio, r.profile) for r in runs} == {("tiny-imagenet", 100, "quick")}
+    assert [r.seed for r in runs] == [0] * 5 + [1] * 5 + [2] * 5
+    only_csl = target_runs("table4", "quick", losses=["csl"])
+    assert [r.loss_options for r in only_csl] == [{}, {"reading": "released"}]
+    # the CIFAR tables leave the released reading to the ablations target
+    assert all(r.loss_options == {} for r in target_runs("table2", "quick"))
+
+
 def test_ablation_target_switches_one_csl_term_at_a_time():
     runs = target_runs("ablations", "quick", datasets=["cifar10"])
     assert [r.loss_options for r in runs] == [

@@ -78,21 +78,44 @@ def test_the_probe_runs_once(monkeypatch):
 def test_a_stored_profile_matches_only_its_own_definition():
     ci = get_profile("ci")
     stored = ci.to_dict()
-    assert ci.matches(stored)
+    assert ci.matches(stored, "cifar10")
     # a record written before cifar_width existed used its default, 16
     older = {k: v for k, v in stored.items() if k != "cifar_width"}
-    assert ci.matches(older)
-    assert not ci.matches({**stored, "epochs": ci.epochs + 1})
-    assert not ci.matches({**older, "cifar_width": 32})
-    assert not get_profile("paper").matches(stored)
+    assert ci.matches(older, "cifar10")
+    assert not ci.matches({**stored, "epochs": ci.epochs + 1}, "cifar10")
+    assert not ci.matches({**older, "cifar_width": 32}, "cifar10")
+    assert not get_profile("paper").matches(stored, "cifar10")
     # the records of quick's first definition (written before cifar_width and crop_padding)
     first_quick = {
         key: value
         for key, value in QUICK_V1.to_dict().items()
         if key not in ("cifar_width", "crop_padding")
     }
-    assert QUICK_V1.matches(first_quick)
-    assert not get_profile("quick").matches(first_quick)
+    assert QUICK_V1.matches(first_quick, "cifar10")
+    assert not get_profile("quick").matches(first_quick, "cifar10")
+
+
+def test_each_dataset_family_is_sized_by_its_own_fields():
+    quick = get_profile("quick")
+    assert quick.fields_for("cifar10") == quick.fields_for("synthetic") == [
+        "name", "epochs", "batch_size", "eval_every", "image_size", "cifar_depth",
+        "test_per_class", "data", "cifar_width", "crop_padding",
+    ]  # fmt: skip
+    assert quick.fields_for("tiny-imagenet") == quick.fields_for("imagenet-lt") == [
+        "name", "eval_every", "large_epochs", "large_image_size", "large_augmentation",
+    ]  # fmt: skip
+    stored = quick.to_dict()
+    new_large = {**stored, "large_epochs": quick.large_epochs + 10, "large_image_size": 32}
+    new_cifar = {**stored, "epochs": quick.epochs + 1, "cifar_width": 16, "crop_padding": 4}
+    # records of one family stay current whatever the other family's sizes were
+    assert quick.matches(new_large, "cifar100")
+    assert not quick.matches(new_large, "tiny-imagenet")
+    assert quick.matches(new_cifar, "tiny-imagenet")
+    assert not quick.matches(new_cifar, "cifar10")
+    # shared fields count for both
+    for dataset in ("cifar10", "tiny-imagenet"):
+        assert not quick.matches({**stored, "eval_every": quick.eval_every + 1}, dataset)
+        assert not quick.matches({**stored, "name": "paper"}, dataset)
 
 
 def test_built_in_profiles_cannot_be_redefined():
@@ -100,11 +123,11 @@ def test_built_in_profiles_cannot_be_redefined():
         register_profile(replace(PROFILES["quick"], epochs=1))
 
 
-def _record(profile: dict, run_id: str) -> dict:
+def _record(profile: dict, run_id: str, dataset: str = "cifar10") -> dict:
     return {
         "schema_version": 1,
         "run_id": run_id,
-        "config": {"dataset": "cifar10", "ratio": 100, "imb_type": "exp", "loss": "ce", "seed": 0},
+        "config": {"dataset": dataset, "ratio": 100, "imb_type": "exp", "loss": "ce", "seed": 0},
         "profile": profile,
         "dataset": {"class_counts": [5, 1], "source": "synthetic"},
         "final": {
@@ -136,3 +159,22 @@ def test_records_of_an_old_definition_are_refused_or_flagged(tmp_path):
     stale_path.unlink()
     assert list(load_records(tmp_path)["run_id"]) == ["new"]
     assert "profile_current" not in load_records(tmp_path).columns
+
+
+def test_a_redefined_tiny_setting_leaves_the_cifar_records_current(tmp_path):
+    current = PROFILES["quick"].to_dict()
+    before = {**current, "large_epochs": current["large_epochs"] + 14, "large_image_size": 32}
+    write_json_atomic(
+        record_path("quick", "cifar10", "c10", tmp_path), _record(before, "c10", "cifar10")
+    )
+    write_json_atomic(
+        record_path("quick", "tiny-imagenet", "tiny", tmp_path),
+        _record(before, "tiny", "tiny-imagenet"),
+    )
+    flagged = load_records(tmp_path, include_stale=True)
+    assert dict(zip(flagged["run_id"], flagged["profile_current"], strict=True)) == {
+        "c10": True,
+        "tiny": False,
+    }
+    with pytest.raises(StaleRecordError, match=r"(?s)1 run record\(s\).*tiny\.json"):
+        load_records(tmp_path)

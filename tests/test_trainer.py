@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from cslnb.data import long_tail_counts
+from cslnb.data import long_tail_counts, tiny_tree
 from cslnb.records import read_record
 from cslnb.train import trainer
 from cslnb.train.checkpoint import RunInProgressError, exclusive_run_lock
@@ -231,7 +231,8 @@ def test_a_run_cannot_train_twice_at_once(tmp_path):
     assert train(config("ce"), opts)["final"]["epoch"] == 4
 
 
-def test_tiny_imagenet_lt_trains_end_to_end_on_a_fake_tree(tmp_path, write_image):
+def test_tiny_imagenet_lt_trains_end_to_end_on_a_fake_tree(tmp_path, write_image, monkeypatch):
+    monkeypatch.setattr(tiny_tree, "TINY_TRAIN_PER_CLASS", 4)  # a full tree of 4 per class
     root = tmp_path / "tiny-imagenet-200"
     wnids = ["n01", "n02"]
     (root / "val" / "images").mkdir(parents=True)
@@ -239,7 +240,8 @@ def test_tiny_imagenet_lt_trains_end_to_end_on_a_fake_tree(tmp_path, write_image
     lines = []
     for c, wnid in enumerate(wnids):
         for i in range(4):
-            write_image(root / "train" / wnid / "images" / f"{i}.JPEG", torch.full((8, 8, 3), c))
+            image = root / "train" / wnid / "images" / f"{wnid}_{i}.JPEG"
+            write_image(image, torch.full((8, 8, 3), c))
         write_image(root / "val" / "images" / f"v{c}.JPEG", torch.full((8, 8, 3), c))
         lines.append(f"v{c}.JPEG\t{wnid}\t0\t0\t7\t7")
     (root / "val" / "val_annotations.txt").write_text("\n".join(lines))
@@ -248,6 +250,6 @@ def test_tiny_imagenet_lt_trains_end_to_end_on_a_fake_tree(tmp_path, write_image
     assert record["model"] == "resnet18"
     assert record["dataset"]["class_counts"] == [4, 1]
     assert record["dataset"]["num_test"] == 2
-    assert record["dataset"]["source"] == "image folders"
+    assert record["dataset"]["source"] == "image folders (full tree)"
     assert record["dataset"]["fingerprint"].startswith("sha256:")
     assert record["recipe"]["name"] == "tiny-imagenet" and len(record["epochs"]) == 1

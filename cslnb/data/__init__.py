@@ -14,11 +14,14 @@ from cslnb.data.longtail import (
 )
 from cslnb.data.preprocess import resize_images, take_per_class
 from cslnb.data.synthetic import make_synthetic_lt
+from cslnb.data.tiny_tree import TinyTreeError
 from cslnb.data.transforms import (
     IMAGENET_MEAN,
     IMAGENET_STD,
+    LARGE_AUGMENTATIONS,
     large_eval_transform,
     large_train_transform,
+    large_transforms,
 )
 from cslnb.data.types import ImageArrays, LongTailArrays
 
@@ -29,16 +32,19 @@ __all__ = [
     "IMAGENET_MEAN",
     "IMAGENET_STD",
     "IN_MEMORY_DATASETS",
+    "LARGE_AUGMENTATIONS",
     "GPULoader",
     "ImageArrays",
     "ImageNetLT",
     "LongTailArrays",
     "TinyImageNetLT",
+    "TinyTreeError",
     "build_cifar_lt",
     "build_in_memory_dataset",
     "cifar_lt_counts",
     "large_eval_transform",
     "large_train_transform",
+    "large_transforms",
     "load_cifar_arrays",
     "long_tail_counts",
     "make_synthetic_lt",

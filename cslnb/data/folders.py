@@ -3,8 +3,9 @@
 * Tiny-ImageNet-LT: the standard ``tiny-imagenet-200`` folder (``wnids.txt``,
   ``train/<wnid>/images/*.JPEG``, ``val/images/*`` with ``val/val_annotations.txt``). Classes in
   sorted-wnid order; the training split is the LDAM-DRW "exp" (or "step") long tail (Cao et al.
-  2019) with ``n_max`` = images per class (500), drawn by :func:`select_long_tail_indices` from
-  each class's files sorted by name; the balanced val split serves as the test split.
+  2019) with ``n_max`` = 500, drawn by :func:`select_long_tail_indices` from each class's files
+  sorted by name, or read as it is from a tree that already holds that long tail
+  (:mod:`cslnb.data.tiny_tree`); the balanced val split serves as the test split.
 * ImageNet-LT (Liu et al., *Large-Scale Long-Tailed Recognition in an Open World*, CVPR 2019):
   split files ``ImageNet_LT_{train,val,test}.txt`` whose lines read ``relative/path.JPEG label``,
   with paths relative to the ImageNet image root.
@@ -23,9 +24,15 @@ from PIL import Image
 from torch.utils.data import Dataset
 
 from cslnb import paths
-from cslnb.data.longtail import long_tail_counts, select_long_tail_indices
+from cslnb.data import tiny_tree
+from cslnb.data.longtail import long_tail_counts
+from cslnb.data.tiny_tree import (
+    TREE_HINT,
+    TinyTreeError,
+    brief,
+    read_train_split,
+)
 
-IMAGE_SUFFIXES = (".jpeg", ".jpg", ".png")
 TINY_IMAGENET_FOLDER = "tiny-imagenet-200"
 
 
@@ -72,7 +79,13 @@ class TinyImageNetLT(_FileListDataset):
     """Tiny-ImageNet-LT; ``split`` is ``train`` or ``val``.
 
     ``root`` is the ``tiny-imagenet-200`` folder or a folder holding it (default
-    ``$CSLNB_DATA_DIR``). ``class_counts`` is the long-tailed training profile for both splits.
+    ``$CSLNB_DATA_DIR``). ``class_counts`` is the long-tailed training profile
+    ``long_tail_counts(n_max, 200, ratio, imb_type)`` for both splits; ``n_max`` defaults to the
+    release's 500 images per class (:data:`~cslnb.data.tiny_tree.TINY_TRAIN_PER_CLASS`; smaller
+    only for small test trees). The training split reads a full tree or
+    one that already holds this very long tail; ``tree_kind`` says which (``full`` or
+    ``long-tail``; ``None`` for ``val``, which reads no training folder). Trees of any other
+    shape raise :class:`~cslnb.data.tiny_tree.TinyTreeError` naming what was found.
     """
 
     def __init__(
@@ -83,6 +96,7 @@ class TinyImageNetLT(_FileListDataset):
         ratio: float = 100,
         imb_type: str = "exp",
         seed: int = 0,
+        n_max: int | None = None,
     ) -> None:
         _check_split(split, ("train", "val"))
         root = Path(root) if root is not None else paths.data_dir()
@@ -92,28 +106,21 @@ class TinyImageNetLT(_FileListDataset):
         classes = sorted(
             line.strip() for line in wnids_file.read_text().splitlines() if line.strip()
         )
-        per_class = [self._train_files(root, wnid) for wnid in classes]
-        n_max = min(len(files) for files in per_class)
-        counts = long_tail_counts(n_max, len(classes), ratio, imb_type)
+        n_max = tiny_tree.TINY_TRAIN_PER_CLASS if n_max is None else n_max
+        self.tree_kind: str | None = None
         if split == "train":
-            flat = [(path, c) for c, files in enumerate(per_class) for path in files]
-            labels = np.array([c for _, c in flat])
-            samples = [flat[i] for i in select_long_tail_indices(labels, counts, seed)]
+            train = read_train_split(root / "train", classes, ratio, imb_type, seed, n_max)
+            samples, counts, self.tree_kind = train.samples, train.counts, train.kind
         else:
             samples = self._val_samples(root, classes)
+            counts = long_tail_counts(n_max, len(classes), ratio, imb_type)
         super().__init__(samples, classes, counts, transform)
         self.meta = {"ratio": ratio, "imb_type": imb_type, "seed": seed, "n_max": n_max}
 
     @staticmethod
-    def _train_files(root: Path, wnid: str) -> list[Path]:
-        folder = _require(root / "train" / wnid / "images", f"training folder of class {wnid}")
-        files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        if not files:
-            raise FileNotFoundError(f"no images in {folder}")
-        return files
-
-    @staticmethod
     def _val_samples(root: Path, classes: list[str]) -> list[tuple[Path, int]]:
+        """``val/images/*`` labelled by ``val_annotations.txt``; every class of ``wnids.txt``
+        must have images and every annotated file must exist."""
         annotations = _require(root / "val" / "val_annotations.txt", "val annotations")
         images = _require(root / "val" / "images", "val image folder")
         label_of = {wnid: c for c, wnid in enumerate(classes)}
@@ -128,6 +135,23 @@ class TinyImageNetLT(_FileListDataset):
                     f"with a wnid from wnids.txt, got {line!r}"
                 )
             samples.append((images / fields[0], label_of[fields[1]]))
+        on_disk = {p.name for p in images.iterdir()}
+        absent = sorted(path.name for path, _ in samples if path.name not in on_disk)
+        per_class = np.bincount([label for _, label in samples], minlength=len(classes))
+        unseen = [wnid for wnid, n in zip(classes, per_class, strict=True) if n == 0]
+        problems = []
+        if absent:
+            problems.append(
+                f"{len(absent)} annotated files are absent from {images} ({brief(absent)})"
+            )
+        if unseen:
+            problems.append(f"no image of class(es) {brief(unseen)}")
+        if problems:
+            raise TinyTreeError(
+                f"{root / 'val'} is not a complete Tiny-ImageNet val split ({len(samples)} "
+                f"annotated images; expected images of all {len(classes)} classes of wnids.txt): "
+                f"{'; '.join(problems)}. {TREE_HINT}"
+            )
         return sorted(samples, key=lambda sample: (sample[1], sample[0].name))
 
 

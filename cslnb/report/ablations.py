@@ -9,7 +9,6 @@ whether a variant reproduces cross-entropy run for run, and how many classes it 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,7 +16,13 @@ import numpy as np
 import pandas as pd
 
 from cslnb.report.comparison import NOT_RUN, OK
-from cslnb.report.runs import DEFAULT_OPTIONS, check_accuracy, check_per_class, require_columns
+from cslnb.report.runs import (
+    DEFAULT_OPTIONS,
+    check_accuracy,
+    check_per_class,
+    options_key,
+    require_columns,
+)
 from cslnb.report.summary import difference_interval, interval_effect
 from cslnb.reproduce import CSL_ABLATIONS
 
@@ -32,11 +37,6 @@ VARIANT_LABELS = {
 }
 USED_COLUMNS = ("run_id", "profile", "dataset", "ratio", "imb_type", "loss", "loss_options")
 CE_LABEL = "CE (no CSL term)"
-
-
-def options_key(options: Mapping[str, object]) -> str:
-    """``loss_options`` as :func:`cslnb.records.record_row` stores them (sorted JSON)."""
-    return json.dumps(dict(options), sort_keys=True)
 
 
 def variant_label(options: Mapping[str, object]) -> str:

@@ -27,11 +27,12 @@ from cslnb.report.runs import (
     DEFAULT_OPTIONS,
     check_accuracy,
     check_per_class,
+    options_key,
     require_columns,
     select_profile,
     variant_runs,
 )
-from cslnb.reproduce import ABLATION_CELLS, TABLE_CELLS
+from cslnb.reproduce import ABLATION_CELLS, TABLE_CELLS, TABLE_CSL_VARIANTS
 
 GROUPED_DATASETS = ("cifar100", "imagenet-lt", "tiny-imagenet")
 """Datasets whose rows carry many/medium/few accuracies (CIFAR-10-LT's groups are degenerate:
@@ -149,11 +150,17 @@ def _cell_methods(
     return methods
 
 
+def _table_trains(table: int, options: str) -> bool:
+    """Whether the target ``table{table}`` trains CSL with ``options`` (as records store them)."""
+    variants = TABLE_CSL_VARIANTS.get(f"table{table}", ())
+    return options in {DEFAULT_OPTIONS, *map(options_key, variants)}
+
+
 def _command(
     table: int, profile: str, seeds: Sequence[int], dataset: str, loss: str, options: str,
     ratio: float,
 ) -> str:  # fmt: skip
-    if options == DEFAULT_OPTIONS:
+    if _table_trains(table, options):
         return reproduce_command(table, profile, seeds, dataset, loss, ratio)
     return (
         f"python -m cslnb reproduce ablations --profile {profile} "
@@ -201,6 +208,7 @@ def comparison_table(
         ]
         released = CSL in losses and (
             (dataset, ratio) in ABLATION_CELLS
+            or _table_trains(table, RELEASED)
             or not _cell_runs(released_runs, dataset, ratio, CSL).empty
         )
         for paper_method, loss, options in _cell_methods(paper_cell, losses, released):

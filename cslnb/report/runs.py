@@ -6,6 +6,7 @@ instead of skipping the record, so a broken record never silently drops out of a
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
 from collections.abc import Iterable, Mapping
@@ -27,6 +28,11 @@ DATASET_TITLES = {
 """How tables, sentences and figures name a dataset."""
 DEFAULT_OPTIONS = "{}"
 """``loss_options`` of a run with the loss's default options (the runs behind the tables)."""
+
+
+def options_key(options: Mapping[str, object]) -> str:
+    """``loss_options`` as :func:`cslnb.records.record_row` stores them (sorted JSON)."""
+    return json.dumps(dict(options), sort_keys=True)
 
 
 def require_columns(records: pd.DataFrame, columns: Iterable[str]) -> None:

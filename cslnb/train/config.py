@@ -11,8 +11,8 @@ from typing import Literal
 
 from cslnb.data import IN_MEMORY_DATASETS
 from cslnb.losses.registry import LOSS_NAMES, explicit_options
+from cslnb.profiles import FOLDER_DATASETS
 
-FOLDER_DATASETS = ("tiny-imagenet", "imagenet-lt")
 DATASETS = IN_MEMORY_DATASETS + FOLDER_DATASETS
 
 

@@ -22,8 +22,7 @@ from cslnb.data import (
     ImageNetLT,
     TinyImageNetLT,
     build_in_memory_dataset,
-    large_eval_transform,
-    large_train_transform,
+    large_transforms,
 )
 from cslnb.data.fingerprint import fingerprint_files
 from cslnb.profiles import Profile
@@ -40,7 +39,10 @@ class DataPipeline:
     """Training batches of an epoch (``train_batches(epoch)``) and the test batches.
 
     ``source`` is the kind of data source (never a path) and ``fingerprint`` a content digest of
-    the training data (:mod:`cslnb.data.fingerprint`); run records store both.
+    the training data (:mod:`cslnb.data.fingerprint`); run records store both. For
+    Tiny-ImageNet-LT the source names the tree's kind (``image folders (full tree)`` or
+    ``image folders (long-tail tree)``) and the fingerprint covers the long-tailed training files
+    actually used, so runs on either kind of tree with the same images share it.
     """
 
     name: str
@@ -138,7 +140,7 @@ def _folder_pipeline(
     data_root: Path | None,
     dist_info: DistInfo,
 ) -> DataPipeline:
-    size = profile.large_image_size
+    train_tf, eval_tf = large_transforms(profile.large_augmentation, profile.large_image_size)
     if config.dataset == "tiny-imagenet":
         train_set: Dataset = TinyImageNetLT(
             data_root,
@@ -146,16 +148,16 @@ def _folder_pipeline(
             ratio=config.ratio,
             imb_type=config.imb_type,
             seed=config.subset_seed,
-            transform=large_train_transform(size),
+            transform=train_tf,
         )
-        test_set: Dataset = TinyImageNetLT(
-            data_root, split="val", transform=large_eval_transform(size)
-        )
+        test_set: Dataset = TinyImageNetLT(data_root, split="val", transform=eval_tf)
         name = "tiny-imagenet-lt"
+        source = f"image folders ({train_set.tree_kind} tree)"
     else:
-        train_set = ImageNetLT(data_root, split="train", transform=large_train_transform(size))
-        test_set = ImageNetLT(data_root, split="test", transform=large_eval_transform(size))
+        train_set = ImageNetLT(data_root, split="train", transform=train_tf)
+        test_set = ImageNetLT(data_root, split="test", transform=eval_tf)
         name = "imagenet-lt"
+        source = "image folders"
     workers = min(8, max(1, (torch.get_num_threads() or 2) - 1))
     pin = device.type == "cuda"
 
@@ -179,7 +181,7 @@ def _folder_pipeline(
 
     return DataPipeline(
         name=name,
-        source="image folders",
+        source=source,
         fingerprint=fingerprint_files([path for path, _ in train_set.samples]),
         class_names=list(train_set.classes),
         class_counts=list(train_set.class_counts),
