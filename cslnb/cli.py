@@ -140,7 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="train N runs at once, each in its own process on the same device (default 1)",
     )
     action = reproduce.add_mutually_exclusive_group()
-    action.add_argument("--list", action="store_true", help="print the runs, train nothing")
+    action.add_argument(
+        "--list",
+        action="store_true",
+        help="print each run's state (done, at epoch k, not started) and the time left",
+    )
     action.add_argument(
         "--export-checkpoints",
         type=Path,
@@ -218,8 +222,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.target, profile, args.seeds, args.datasets, args.losses, args.ratios
         )
         if args.list:
-            for config in configs:
-                print(config.run_id)
+            from cslnb.train.status import format_status, run_status
+
+            print(format_status([run_status(c, options) for c in configs], args.jobs))
             return 0
         if args.export_checkpoints:
             for run in export_checkpoints(configs, options, args.export_checkpoints):

@@ -47,13 +47,15 @@ def test_malformed_option_is_rejected(capsys):
     assert "key=value" in capsys.readouterr().err
 
 
-def test_reproduce_lists_table_runs(capsys):
-    assert (
-        main(["reproduce", "table1", "--profile", "quick", "--list", "--losses", "ce", "csl"]) == 0
-    )
-    assert capsys.readouterr().out.split() == [
-        "cifar10-exp50-ce-seed0",
-        "cifar10-exp50-csl-seed0",
+def test_reproduce_lists_table_runs(capsys, tmp_path):
+    where = ["--out", str(tmp_path / "results"), "--runs", str(tmp_path / "runs")]
+    command = ["reproduce", "table1", "--profile", "quick", "--list", "--losses", "ce", "csl"]
+    assert main([*command, *where]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "cifar10-exp50-ce-seed0: not started, 40 epochs; time left unknown",
+        "cifar10-exp50-csl-seed0: not started, 40 epochs; time left unknown",
+        "2 runs: 0 done, 0 diverged, 0 in progress, 2 not started; about 0 min of run time left "
+        "(plus 2 run(s) with no measured pace)",
     ]
 
 
