@@ -154,3 +154,25 @@ def test_readme_paper_scale_commands_work_on_cpu_with_the_ci_profile(tmp_path, c
     )
     records = sorted(p.name for p in (tmp_path / "b" / "results" / "ci").rglob("*.json"))
     assert records == ["cifar10-exp100-ce-seed0.json", "cifar10-exp50-ce-seed0.json"]
+
+
+def test_campaign_target_trains_29_cifar10_runs_in_campaign_order():
+    runs = target_runs("campaign", "paper")
+    assert len(runs) == 29
+    assert {run.dataset for run in runs} == {"cifar10"}
+    assert [run.ratio for run in runs] == [100] * 16 + [50] * 13
+    assert [run.loss_options for run in runs[12:16]] == [
+        {"reading": "released"},
+        {"use_gamma": False},
+        {"use_npred": False},
+        {"use_reinforcement": False},
+    ]
+    assert runs[0].run_id == "cifar10-exp100-ce-seed0"
+    assert runs[16].run_id == "cifar10-exp50-ce-seed0"
+    only_csl = target_runs("campaign", "paper", seeds=[0, 1], losses=["csl"], ratios=[50])
+    assert [(run.seed, run.loss_options) for run in only_csl] == [
+        (0, {}),
+        (0, {"reading": "released"}),
+        (1, {}),
+        (1, {"reading": "released"}),
+    ]
