@@ -51,9 +51,11 @@ class BenchSettings:
     loader_epochs: int
     loader_workers: tuple[int, ...]
     gpu_epochs: int
-    """Timed training epochs per GPU measurement (after one warm-up epoch)."""
+    """Timed training epochs per GPU measurement (after the warm-up epochs)."""
     gpu_jobs: tuple[int, ...]
     """Numbers of runs trained at once, each in its own process."""
+    gpu_deterministic: bool = False
+    """Also time one run with deterministic kernels (``bench --deterministic``)."""
 
 
 FULL = BenchSettings(

@@ -104,6 +104,12 @@ class TrainOptions:
     channels_last: Literal["auto", "on", "off"] = "auto"
     """Channels-last weights and inputs: ``auto`` for long CPU runs (:mod:`cslnb.train.execution`).
     Recorded in the run record's ``execution`` list."""
+    deterministic: bool = False
+    """Deterministic GPU kernels (:mod:`cslnb.train.determinism`); slower. CPU runs are
+    reproducible either way. Recorded in the run record's ``execution`` list."""
+    allow_precision_change: bool = False
+    """Resume a checkpoint trained in another precision than this call's (``amp="auto"``
+    resolves per machine) instead of refusing; the run record's ``execution`` list says so."""
     deadline: float | None = None
     """Unix time by which this call should end: an epoch starts only when it is expected to
     finish by then (:mod:`cslnb.train.budget`); the run stops at an epoch boundary with its
