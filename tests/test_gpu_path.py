@@ -125,9 +125,11 @@ def _small_batches(recipe_for):
     return small
 
 
-def test_deterministic_mode_repeats_a_csl_run_bit_for_bit():
-    """Two seeded CSL runs of 5 eager steps under --deterministic give equal weights (the
-    losses' index_add_ and the convolutions have deterministic kernels; none raises)."""
+@pytest.mark.parametrize("use_graph", [False, True], ids=["eager", "graph"])
+def test_deterministic_mode_repeats_a_csl_run_bit_for_bit(use_graph: bool):
+    """Two seeded CSL runs of 5 steps under --deterministic give equal weights (the losses'
+    index_add_ and the convolutions have deterministic kernels; none raises, and with graphs
+    none breaks the capture)."""
     device = torch.device("cuda", 0)
 
     def run() -> list[torch.Tensor]:
@@ -142,6 +144,7 @@ def test_deterministic_mode_repeats_a_csl_run_bit_for_bit():
             scaler,
             device,
             Precision(None, False),
+            use_graph=use_graph,
         )
         generator = torch.Generator(device=device).manual_seed(1)
         step.start_epoch()
