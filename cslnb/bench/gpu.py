@@ -22,8 +22,9 @@ cross-entropy):
 * ``projection``: the wall time of the 24 CIFAR-10 runs of Tables 1–2 at the ``paper`` profile
   for each number of jobs (:mod:`cslnb.bench.projection`).
 
-This section is the only place where the CUDA graph path of :mod:`cslnb.train.step` runs outside
-a real training batch; the CPU tests cover the arithmetic and the record layout.
+With ``tests/test_gpu_path.py``, this section is where the CUDA graph path of
+:mod:`cslnb.train.step` runs outside a real training run (``python -m cslnb gpu-check`` runs
+both); the CPU tests cover the arithmetic and the record layout.
 """
 
 from __future__ import annotations

@@ -23,8 +23,10 @@ class RunConfig:
     ``loss_options`` are extra keyword arguments of :func:`cslnb.losses.build_loss`, e.g.
     ``{"reading": "released"}`` for CSL; options set to their default are dropped, so
     ``{"reading": "paper"}`` names the same run as ``{}``. ``amp="auto"`` uses bf16 autocast on
-    GPUs and CPUs that compute bf16 in hardware, fp16 with a gradient scaler on other GPUs, and
-    full precision on other CPUs.
+    GPUs of compute capability 8.0 or more and CPUs that compute bf16 in hardware, fp16 with a
+    gradient scaler on older GPUs (T4, V100), and full precision on other CPUs; it is resolved on
+    each machine, and a resume that would change it is refused
+    (:class:`~cslnb.train.state.PrecisionChangeError`).
     """
 
     dataset: str

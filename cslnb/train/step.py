@@ -30,8 +30,10 @@ why the choice is a :class:`~cslnb.train.config.TrainOptions` setting rather tha
 the run's configuration. Not captured: the fp16 gradient scaler (it reads an inf check back to
 the host every step), ``torchrun`` runs (DDP's gradient hooks) and a ``torch.compile``'d model
 (``TrainOptions.compile``, which has its own graph machinery). This module's graph path only
-runs on a GPU: it is exercised by ``python -m cslnb bench`` (section ``gpu``), which times the
-same step eagerly and as a graph; the CPU tests cover the eager step and the choice.
+runs on a GPU: it is exercised by ``tests/test_gpu_path.py`` (skipped without CUDA) and by
+``python -m cslnb bench`` (section ``gpu``), which times the same step eagerly and as a graph,
+both run by ``python -m cslnb gpu-check``; the CPU tests cover the eager step, the choice and the
+capture's device and error mode (with the CUDA calls mocked).
 """
 
 from __future__ import annotations
