@@ -9,6 +9,10 @@ the cell in a simulated fresh Colab runtime.
 
 from __future__ import annotations
 
+from typing import Any
+
+import torch
+
 from cslnb.profiles import PROFILE_ENV_VAR, Profile, get_profile
 
 REPO_URL = "https://github.com/your-org/cslnb"
@@ -63,6 +67,85 @@ def show_profile(name: str | None = None) -> Profile:
         f"image={profile.image_size}px, epochs={profile.epochs}"
     )
     return profile
+
+
+T4_PAPER_RUN_MINUTES_ESTIMATE = (5, 15)
+"""Minutes one ``paper``-profile CIFAR-10-LT run (IR 100) should take on Colab's free T4, in
+fp16: an **estimate**, not a measurement, until a T4 has run ``python -m cslnb gpu-check``. It
+assumes 3,000 to 8,000 training images/s for ResNet-32 at batch 128 (eager fp16 steps, no CUDA
+graph because of the gradient scaler): 200 epochs × 12,406 images = 2.48 million images, plus
+40 evaluations of the 10,000 test images at about twice that rate."""
+
+
+def paper_run_minutes(section: dict[str, Any], precision: str) -> float | None:
+    """Minutes of one ``paper`` CIFAR-10-LT IR100 run from a bench ``gpu`` section of this GPU:
+    the run's training images at the single-run rate of the step ``amp="auto"`` takes (a CUDA
+    graph, except in fp16) plus its evaluated images at the evaluation rate; ``None`` when the
+    section lacks either rate."""
+    from cslnb.bench.projection import table_runs
+
+    mode = "eager" if precision == "float16" else "cuda_graph"
+    train_rate = section.get("step", {}).get(mode, {}).get("images_per_s")
+    eval_rate = section.get("evaluation", {}).get("images_per_s")
+    if not train_rate or not eval_rate:
+        return None
+    run = table_runs("paper")[0]
+    return (run.train_images / train_rate + run.test_images / eval_rate) / 60
+
+
+def accelerator_lines(device: torch.device, bench_section: dict[str, Any] | None) -> list[str]:
+    """What :func:`show_accelerator` prints for ``device``, given the newest bench ``gpu``
+    section of the same GPU model (or ``None``)."""
+    from cslnb.train.device import cuda_capability, pick_precision
+
+    precision = pick_precision(device, "auto")
+    if device.type != "cuda":
+        return [
+            f"accelerator: {device.type} (no CUDA GPU); amp='auto' trains in {precision.label}",
+            "  the paper profile needs a GPU (on Colab: Runtime > Change runtime type)",
+        ]
+    name = torch.cuda.get_device_name(device)
+    major, minor = cuda_capability(device)
+    how = precision.label + (" with a gradient scaler" if precision.use_scaler else "")
+    lines = [
+        f"accelerator: {name} ({device}, compute capability {major}.{minor})",
+        f"  amp='auto' trains in {how} here (bf16 from compute capability 8.0)",
+    ]
+    measured = paper_run_minutes(bench_section, precision.label) if bench_section else None
+    if measured is not None:
+        lines.append(
+            f"  one paper CIFAR-10-LT run: about {measured:.0f} min (measured by the bench)"
+        )
+    elif "T4" in name:
+        low, high = T4_PAPER_RUN_MINUTES_ESTIMATE
+        lines.append(
+            f"  one paper CIFAR-10-LT run: about {low}-{high} min "
+            "(an estimate: no T4 has measured it yet; python -m cslnb gpu-check does)"
+        )
+    else:
+        lines.append(
+            "  one paper CIFAR-10-LT run: not measured on this GPU yet "
+            "(python -m cslnb gpu-check measures it)"
+        )
+    return lines
+
+
+def show_accelerator() -> torch.device:
+    """Print the device a run would use here, the precision ``amp="auto"`` picks on it and the
+    expected time of one ``paper`` run (measured by a bench record of this GPU model, else an
+    estimate where one exists, labelled so); return the device."""
+    from cslnb.bench.record import load_latest_bench
+    from cslnb.train.device import pick_device
+
+    device = pick_device()
+    section = None
+    if device.type == "cuda":
+        record = load_latest_bench("cuda", section="gpu")
+        gpu = record["gpu"] if record else {}
+        if gpu.get("device") == torch.cuda.get_device_name(device):
+            section = gpu
+    print("\n".join(accelerator_lines(device, section)))
+    return device
 
 
 def set_style() -> None:

@@ -1,4 +1,4 @@
-"""Command line: ``python -m cslnb train | reproduce | bench``.
+"""Command line: ``python -m cslnb train | reproduce | bench | gpu-check``.
 
 Examples::
 
@@ -7,6 +7,7 @@ Examples::
     python -m cslnb reproduce table2 --profile quick --seeds 0 1 2 --datasets cifar10
     python -m cslnb reproduce table2 --profile paper --datasets cifar10 --jobs 8 --time-budget 50
     python -m cslnb bench
+    python -m cslnb gpu-check
 """
 
 from __future__ import annotations
@@ -87,6 +88,16 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         choices=("auto", "on", "off"),
         default="auto",
         help="channels-last memory format (auto: for long CPU runs)",
+    )
+    parser.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="deterministic GPU kernels (slower; CPU runs are reproducible anyway)",
+    )
+    parser.add_argument(
+        "--allow-precision-change",
+        action="store_true",
+        help="resume a checkpoint trained in another precision (recorded in the run record)",
     )
     parser.add_argument(
         "--time-budget",
@@ -170,6 +181,17 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="measure only these sections (e.g. --only gpu on a GPU machine)",
     )
+    bench.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="also time the GPU step with deterministic kernels (section gpu)",
+    )
+
+    gpu_check = commands.add_parser(
+        "gpu-check", help="smoke-test the GPU path here (about 5 minutes) and write a summary"
+    )
+    gpu_check.add_argument("--out", type=Path, default=None, help="summary file or folder")
+    gpu_check.add_argument("--device", default=None, help="CUDA device (default: current)")
     return parser
 
 
@@ -178,8 +200,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "bench":
         from cslnb.bench import run_bench
 
-        run_bench(out_dir=args.out, device=args.device, quick=args.quick, only=args.only)
+        run_bench(
+            out_dir=args.out,
+            device=args.device,
+            quick=args.quick,
+            only=args.only,
+            deterministic=args.deterministic,
+        )
         return 0
+    if args.command == "gpu-check":
+        from cslnb.gpu_check import run_gpu_check
+
+        return run_gpu_check(out=args.out, device=args.device)
 
     from cslnb.train.archive import export_checkpoints, import_checkpoints
     from cslnb.train.batch import run_batch, summarize, train_tracked
@@ -199,6 +231,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         cuda_graph=args.cuda_graph,
         compile=args.compile,
         channels_last=args.channels_last,
+        deterministic=args.deterministic,
+        allow_precision_change=args.allow_precision_change,
         deadline=deadline,
     )
     try:

@@ -106,7 +106,7 @@ def test_table_runs_are_the_24_cifar10_runs_of_tables_1_and_2():
     assert len(ir100) == len(ir50) == 12
     assert {r.train_images for r in ir100} == {200 * 12406}
     assert {r.train_images for r in ir50} == {200 * sum(cifar_lt_counts("cifar10", 50))}
-    assert {r.test_images for r in runs} == {200 * 10_000}  # full test split after every epoch
+    assert {r.test_images for r in runs} == {40 * 10_000}  # full test split every 5th epoch
 
 
 def test_aggregate_rate_interpolates_between_measured_concurrencies():
@@ -145,15 +145,23 @@ def fake_gpu_section() -> dict[str, Any]:
             "cuda_graph": False,
             "step_ms": 9.0,
             "images_per_s": 14000.0,
-            "warmup_epoch_s": 3.0,
-            "peak_memory_mib": 700.0,
+            "warmup_epochs": 1,
+            "first_epoch_s": 3.0,
+            "warmup_s": 3.0,
+            "peak_allocated_mib": 600.0,
+            "peak_reserved_mib": 700.0,
+            "device_used_mib": 1200.0,
         },
         "cuda_graph": {
             "cuda_graph": True,
             "step_ms": 3.0,
             "images_per_s": 42000.0,
-            "warmup_epoch_s": 4.0,
-            "peak_memory_mib": 900.0,
+            "warmup_epochs": 2,
+            "first_epoch_s": 4.0,
+            "warmup_s": 5.0,
+            "peak_allocated_mib": 650.0,
+            "peak_reserved_mib": 900.0,
+            "device_used_mib": 1400.0,
         },
     }
     concurrent = [
@@ -162,20 +170,33 @@ def fake_gpu_section() -> dict[str, Any]:
             "cuda_graph": True,
             "images_per_s": 40000.0,
             "per_run_images_per_s": [40000.0],
-            "peak_memory_mib": 900.0,
+            "peak_reserved_mib": 900.0,
+            "device_used_mib": 1900.0,
         },
         {
             "jobs": 4,
             "cuda_graph": True,
             "images_per_s": 100000.0,
             "per_run_images_per_s": [25000.0] * 4,
-            "peak_memory_mib": 900.0,
+            "peak_reserved_mib": 900.0,
+            "device_used_mib": 5500.0,
         },
         {"jobs": 8, "error": "RuntimeError('out of memory')"},
     ]
-    machine = {"device": "Fake GPU", "torch": "2.x", "precision": "bfloat16"}
+    machine = {
+        "device": "Fake GPU",
+        "torch": "2.x",
+        "precision": "bfloat16",
+        "mps": {"active": False, "pipe": False, "daemons": []},
+    }
     evaluation = {"batch_size": 1000, "images_per_s": 80000.0}
-    return gpu_section(FULL, machine, step, evaluation, concurrent)
+    deterministic = {
+        "cuda_graph": True,
+        "default_images_per_s": 40000.0,
+        "deterministic_images_per_s": 32000.0,
+        "slowdown": 1.25,
+    }
+    return gpu_section(FULL, machine, step, evaluation, concurrent, deterministic)
 
 
 def test_gpu_section_layout_projection_and_table():
@@ -193,6 +214,10 @@ def test_gpu_section_layout_projection_and_table():
     assert "failed: RuntimeError('out of memory')" in text
     assert "projected wall time of the 24 CIFAR-10 runs" in text
     assert "1 jobs" in text and "4 jobs" in text
+    assert "MPS off" in text
+    assert f"{'--deterministic':<22} 32000 images/s against 40000 (1.25x slower)" in text
+    assert "4 (graph)                 100000     25000       900      5500" in text
+    assert section["deterministic"]["slowdown"] == 1.25
 
 
 def test_cpu_epoch_section_measures_each_mode_against_eager(quick_record):

@@ -48,7 +48,7 @@ def test_a_checkpoint_holds_each_part_once(unfinished):
     saved = torch.load(path, weights_only=True)
     assert set(saved) == {
         *("config", "epoch", "elapsed", "model", "optimizer", "scaler", "loss", "rng"),
-        *("history", "traces", "execution"),
+        *("history", "traces", "execution", "precision"),
     }
     model_bytes = sum(t.numel() * t.element_size() for t in saved["model"].values())
     momentum_bytes = sum(

@@ -1,9 +1,10 @@
 """Several benchmark runs at once on one GPU, each in its own process.
 
 This is how ``python -m cslnb reproduce ... --jobs N`` trains a batch: separate processes share
-the device, and their kernels interleave. Every process builds its run and trains one warm-up
-epoch (graph capture included), then all wait at a barrier and train the timed epochs together.
-The aggregate rate is the images of all runs over the longest run's time.
+the device, and their kernels interleave. Every process builds its run and trains its warm-up
+epochs (:func:`~cslnb.bench.gpu_run.warm_up`: two with graphs, the second capturing the last,
+smaller batch), then all wait at a barrier and train the timed epochs together. The aggregate
+rate is the images of all runs over the longest run's time.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from typing import Any
 
 import torch
 
-from cslnb.bench.gpu_run import MIB, build_run, train_epochs
+from cslnb.bench.gpu_env import memory_use
+from cslnb.bench.gpu_run import build_run, train_epochs, warm_up
 from cslnb.bench.settings import EPOCH_IMAGES, BenchSettings
+from cslnb.train.determinism import deterministic_mode
 
 TIMEOUT_S = 900.0
 
@@ -24,23 +27,26 @@ def _worker(
     settings: BenchSettings,
     device_name: str,
     use_graph: bool,
+    deterministic: bool,
     barrier: Any,
     results: Any,
 ) -> None:
-    """One run in a child process; puts its rate and peak memory (or its error) on ``results``."""
+    """One run in a child process; puts its rate and memory (or its error) on ``results``."""
     try:
         torch.set_num_threads(1)
         device = torch.device(device_name)
         torch.cuda.set_device(device)
-        step, loader = build_run(settings.model, device, use_graph)
-        train_epochs(step, loader, 1)
-        barrier.wait(timeout=TIMEOUT_S)
-        elapsed = train_epochs(step, loader, settings.gpu_epochs, first=1)
+        with deterministic_mode(deterministic):
+            step, loader = build_run(settings.model, device, use_graph)
+            warmup = warm_up(step, loader)
+            barrier.wait(timeout=TIMEOUT_S)
+            first = warmup["warmup_epochs"]
+            elapsed = train_epochs(step, loader, settings.gpu_epochs, first=first)
         results.put(
             {
                 "elapsed_s": elapsed,
                 "images_per_s": settings.gpu_epochs * EPOCH_IMAGES / elapsed,
-                "peak_memory_mib": torch.cuda.max_memory_allocated(device) / MIB,
+                **memory_use(device),
             }
         )
     except Exception as error:
@@ -49,15 +55,24 @@ def _worker(
 
 
 def measure_concurrent(
-    settings: BenchSettings, device: torch.device, jobs: int, use_graph: bool
+    settings: BenchSettings,
+    device: torch.device,
+    jobs: int,
+    use_graph: bool,
+    *,
+    deterministic: bool = False,
 ) -> dict[str, Any]:
-    """Aggregate and per-run training images/s of ``jobs`` runs trained at once."""
+    """Aggregate and per-run training images/s of ``jobs`` runs trained at once, the largest
+    pool a run reserved and the memory in use on the whole GPU at the end (the most any run
+    saw: every run's CUDA context and pool, and the bench's own process)."""
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(jobs)
     results = context.Queue()
     processes = [
         context.Process(
-            target=_worker, args=(settings, str(device), use_graph, barrier, results), daemon=True
+            target=_worker,
+            args=(settings, str(device), use_graph, deterministic, barrier, results),
+            daemon=True,
         )
         for _ in range(jobs)
     ]
@@ -80,5 +95,6 @@ def measure_concurrent(
         "cuda_graph": use_graph,
         "images_per_s": jobs * settings.gpu_epochs * EPOCH_IMAGES / longest,
         "per_run_images_per_s": sorted(run["images_per_s"] for run in runs),
-        "peak_memory_mib": max(run["peak_memory_mib"] for run in runs),
+        "peak_reserved_mib": max(run["peak_reserved_mib"] for run in runs),
+        "device_used_mib": max(run["device_used_mib"] for run in runs),
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import torch
 
@@ -15,7 +16,9 @@ from cslnb.train.device import pick_precision
 from cslnb.train.recipes import recipe_for
 from cslnb.train.step import TrainStep, use_step_graph
 
-MIB = 2**20
+MAX_WARMUP_EPOCHS = 3
+"""A graph per batch size needs two epochs when the last batch is smaller (it is warmed up in
+the first, captured in the second); a third would mean the capture is not happening."""
 
 
 def synthetic_split(images: int, device: torch.device, seed: int = 0) -> ImageArrays:
@@ -67,3 +70,30 @@ def train_epochs(step: TrainStep, loader: GPULoader, epochs: int, first: int = 0
         step.finish_epoch()
     torch.cuda.synchronize()
     return time.perf_counter() - start
+
+
+def epoch_batch_sizes(images: int = EPOCH_IMAGES, batch: int = EPOCH_BATCH) -> frozenset[int]:
+    """The batch sizes of one epoch: the full one and, if ``batch`` does not divide ``images``,
+    the smaller last one (12,406 images at batch 128: 128 and 118)."""
+    return frozenset({batch, images % batch} - {0})
+
+
+def warm_up(step: TrainStep, loader: GPULoader) -> dict[str, Any]:
+    """Train until nothing remains to warm up: one epoch eagerly; with graphs, until every batch
+    size of an epoch replays a graph (so no capture happens in the timed epochs).
+
+    Returns the epochs this took, the first epoch's seconds (what a fresh run's first epoch
+    costs) and the total seconds.
+    """
+    needed = epoch_batch_sizes() if step.use_graph else frozenset()
+    first = train_epochs(step, loader, 1)
+    epochs, total = 1, first
+    while not needed <= step.captured_batch_sizes:
+        if epochs == MAX_WARMUP_EPOCHS:
+            raise RuntimeError(
+                f"after {epochs} warm-up epochs graphs exist for batch sizes "
+                f"{sorted(step.captured_batch_sizes)}, not {sorted(needed)}"
+            )
+        total += train_epochs(step, loader, 1, first=epochs)
+        epochs += 1
+    return {"warmup_epochs": epochs, "first_epoch_s": first, "warmup_s": total}

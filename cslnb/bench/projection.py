@@ -2,8 +2,8 @@
 
 The batch is the 24 runs ``python -m cslnb reproduce table2 --datasets cifar10 --profile paper``
 trains (12 losses × imbalance ratio 100 and 50, seed 0), ``jobs`` of them at a time. Each run
-trains ``epochs`` epochs on its long-tailed training set and evaluates the full test split after
-every epoch. Its work, in training-image equivalents, is::
+trains ``epochs`` epochs on its long-tailed training set and evaluates the full test split every
+``eval_every`` epochs of its profile (and after the last). Its work, in training-image equivalents, is::
 
     work = epochs × n_train + epochs × n_test × (train rate / evaluation rate)
 

@@ -81,29 +81,42 @@ def gpu_lines(section: dict[str, Any]) -> list[str]:
     lines = [
         f"4. GPU training on {section['device']}: {section['model']}, batch "
         f"{section['batch_size']}, {section['precision']}, torch {section['torch']}; "
-        f"{section['timed_epochs']} timed epochs of {section['epoch_images']} images",
-        f"{'one run':<22}{'ms/step':>9}{'images/s':>10}{'warm-up s':>11}{'peak MiB':>10}",
+        f"{section['timed_epochs']} timed epochs of {section['epoch_images']} images; "
+        f"MPS {'on' if section.get('mps', {}).get('active') else 'off'}",
+        f"{'one run':<22}{'ms/step':>9}{'images/s':>10}{'1st epoch s':>12}"
+        f"{'pool MiB':>10}{'GPU MiB':>10}",
     ]
     for name, result in section["step"].items():
         fields = (
             f"{result['step_ms']:>9.2f}{result['images_per_s']:>10.0f}"
-            f"{result['warmup_epoch_s']:>11.1f}{result['peak_memory_mib']:>10.0f}"
+            f"{result['first_epoch_s']:>12.1f}{result['peak_reserved_mib']:>10.0f}"
+            f"{result['device_used_mib']:>10.0f}"
         )
         lines.append(_rate_line(name, result, fields))
     evaluation = section["evaluation"]
     lines.append(
         _rate_line("evaluation", evaluation, f"{'':>9}{evaluation.get('images_per_s', 0):>10.0f}")
     )
-    lines.append(f"{'runs at once':<22}{'images/s':>10}{'per run':>10}{'peak MiB':>10}")
+    lines.append(
+        f"{'runs at once':<22}{'images/s':>10}{'per run':>10}{'pool MiB':>10}{'GPU MiB':>10}"
+    )
     for result in section["concurrent"]:
         name = f"{result['jobs']} ({'graph' if result.get('cuda_graph') else 'eager'})"
         fields = ""
         if "error" not in result:
             per_run = sum(result["per_run_images_per_s"]) / len(result["per_run_images_per_s"])
             fields = (
-                f"{result['images_per_s']:>10.0f}{per_run:>10.0f}{result['peak_memory_mib']:>10.0f}"
+                f"{result['images_per_s']:>10.0f}{per_run:>10.0f}"
+                f"{result['peak_reserved_mib']:>10.0f}{result['device_used_mib']:>10.0f}"
             )
         lines.append(_rate_line(name, result, fields))
+    if (deterministic := section.get("deterministic")) is not None:
+        fields = (
+            f" {deterministic.get('deterministic_images_per_s', 0):.0f} images/s against "
+            f"{deterministic.get('default_images_per_s', 0):.0f} "
+            f"({deterministic.get('slowdown', 0):.2f}x slower)"
+        )
+        lines.append(_rate_line("--deterministic", deterministic, fields))
     if projection := section.get("projection"):
         shown = ", ".join(
             f"{jobs} jobs {seconds / 60:.1f} min"

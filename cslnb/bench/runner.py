@@ -7,7 +7,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -50,28 +50,31 @@ def run_bench(
     device: str | None = None,
     quick: bool = False,
     only: Sequence[str] | None = None,
+    deterministic: bool = False,
 ) -> dict[str, Any]:
     """Measure every section (or the sections named in ``only``) on ``device`` (default: the
     best available), print the table, write the record to ``out_dir`` (default
     ``bench_dir()``) and return it.
 
     ``quick`` runs a much smaller version (tiny model and sizes, for tests, or a first check of
-    the GPU path).
+    the GPU path). ``deterministic`` also times the GPU step with deterministic kernels.
     """
-    settings = QUICK if quick else FULL
+    settings = replace(QUICK if quick else FULL, gpu_deterministic=deterministic)
     names = [name for name, _ in SECTIONS]
     unknown = sorted(set(only or ()) - set(names))
     if unknown:
         raise ValueError(f"unknown bench section(s) {unknown}; choose from {names}")
     with torch_threads(settings.cpu_threads):
-        record = _measure(pick_device(device), settings, only or names)
+        record = measure_record(pick_device(device), settings, only or names)
     path = save_record(record, out_dir)
     print(format_table(record))
     print(f"\nrecord: {path}")
     return record
 
 
-def _measure(dev: torch.device, settings: BenchSettings, only: Sequence[str]) -> dict[str, Any]:
+def measure_record(
+    dev: torch.device, settings: BenchSettings, only: Sequence[str]
+) -> dict[str, Any]:
     """The record of one run: the machine, the settings and the results of the sections
     named in ``only``."""
     start = time.perf_counter()

@@ -51,7 +51,7 @@ class BenchSettings:
     loader_epochs: int
     loader_workers: tuple[int, ...]
     gpu_epochs: int
-    """Timed training epochs per GPU measurement (after one warm-up epoch)."""
+    """Timed training epochs per GPU measurement (after the warm-up epochs)."""
     gpu_jobs: tuple[int, ...]
     """Numbers of runs trained at once, each in its own process."""
     cpu_warmup_steps: int
@@ -63,6 +63,8 @@ class BenchSettings:
     compilation each)."""
     cpu_eval_batch: int
     """Images per timed evaluation batch in section ``cpu_epoch``."""
+    gpu_deterministic: bool = False
+    """Also time one run with deterministic kernels (``bench --deterministic``)."""
 
 
 FULL = BenchSettings(

@@ -3,9 +3,11 @@
 A run given a deadline (a Unix time) starts epoch ``e`` only when the epoch is expected to end by
 the deadline: ``now + estimate <= deadline``, where ``estimate`` is the duration of the last epoch
 this process trained (evaluation and checkpoint included), or, before the first one, the mean
-epoch time stored in the run's checkpoint. A fresh run has no estimate yet and starts its first
-epoch whenever the deadline has not passed. Because every finished epoch is checkpointed, stopping
-at a boundary loses no work: the same command later resumes the run.
+epoch time stored in the run's checkpoint. A fresh run has none of its own: the trainer passes the
+first-epoch time a bench record of the same GPU predicts (:mod:`cslnb.train.epoch_estimate`), and
+without one the run starts its first epoch whenever the deadline has not passed. Because every
+finished epoch is checkpointed, stopping at a boundary loses no work: the same command later
+resumes the run.
 
 Under ``torchrun`` every rank must stop at the same epoch, so the ranks agree (one all-reduce per
 epoch, only when a deadline is set): an epoch starts only when every rank allows it.

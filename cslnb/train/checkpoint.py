@@ -52,19 +52,32 @@ def load_checkpoint(source: Path | BinaryIO) -> dict[str, Any]:
         ) from error
 
 
-def rng_state() -> dict[str, Any]:
-    """The torch RNG states (CPU and every CUDA device) to store in a checkpoint."""
+def rng_state(device: torch.device) -> dict[str, Any]:
+    """The torch RNG states to store in a checkpoint: the CPU's and, for a CUDA ``device``, that
+    device's only (not every visible GPU's, which another machine may not have)."""
     state: dict[str, Any] = {"cpu": torch.get_rng_state()}
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
     return state
 
 
-def restore_rng_state(state: dict[str, Any]) -> None:
-    """Restore what :func:`rng_state` saved."""
+def restore_rng_state(state: dict[str, Any], device: torch.device) -> None:
+    """Restore what :func:`rng_state` saved; the CUDA state goes to the run's ``device``.
+
+    A checkpoint from a CPU run leaves the CUDA generator as seeded. Checkpoints written before
+    this format hold a list with one state per visible GPU: the entry of ``device``'s index is
+    used when the list has one, else none (the list came from another machine's numbering).
+    """
     torch.set_rng_state(state["cpu"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+    saved = state.get("cuda")
+    if saved is None or device.type != "cuda":
+        return
+    if isinstance(saved, list | tuple):
+        index = device.index or 0
+        if index >= len(saved):
+            return
+        saved = saved[index]
+    torch.cuda.set_rng_state(saved, device)
 
 
 def lock_file_for(checkpoint: Path) -> Path:

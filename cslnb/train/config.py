@@ -23,8 +23,10 @@ class RunConfig:
     ``loss_options`` are extra keyword arguments of :func:`cslnb.losses.build_loss`, e.g.
     ``{"reading": "released"}`` for CSL; options set to their default are dropped, so
     ``{"reading": "paper"}`` names the same run as ``{}``. ``amp="auto"`` uses bf16 autocast on
-    GPUs and CPUs that compute bf16 in hardware, fp16 with a gradient scaler on other GPUs, and
-    full precision on other CPUs.
+    GPUs of compute capability 8.0 or more and CPUs that compute bf16 in hardware, fp16 with a
+    gradient scaler on older GPUs (T4, V100), and full precision on other CPUs; it is resolved on
+    each machine, and a resume that would change it is refused
+    (:class:`~cslnb.train.state.PrecisionChangeError`).
     """
 
     dataset: str
@@ -104,6 +106,12 @@ class TrainOptions:
     channels_last: Literal["auto", "on", "off"] = "auto"
     """Channels-last weights and inputs: ``auto`` for long CPU runs (:mod:`cslnb.train.execution`).
     Recorded in the run record's ``execution`` list."""
+    deterministic: bool = False
+    """Deterministic GPU kernels (:mod:`cslnb.train.determinism`); slower. CPU runs are
+    reproducible either way. Recorded in the run record's ``execution`` list."""
+    allow_precision_change: bool = False
+    """Resume a checkpoint trained in another precision than this call's (``amp="auto"``
+    resolves per machine) instead of refusing; the run record's ``execution`` list says so."""
     deadline: float | None = None
     """Unix time by which this call should end: an epoch starts only when it is expected to
     finish by then (:mod:`cslnb.train.budget`); the run stops at an epoch boundary with its

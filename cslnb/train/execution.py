@@ -90,11 +90,14 @@ def segment(
     device: torch.device,
     precision: Precision,
     cuda_graph: bool,
+    *,
+    deterministic: bool = False,
 ) -> dict[str, Any]:
     """What one call of the trainer executed with, from epoch ``first_epoch`` (1-based) on.
 
     A run resumed on another machine or with other settings gets one such entry per change,
-    in the record's ``execution`` list.
+    in the record's ``execution`` list. ``deterministic``: whether deterministic GPU kernels
+    were enforced (:mod:`cslnb.train.determinism`).
     """
     return {
         "from_epoch": first_epoch,
@@ -104,9 +107,19 @@ def segment(
         "compile": execution.compile,
         "channels_last": execution.channels_last,
         "cuda_graph": cuda_graph,
+        "deterministic": deterministic,
     }
 
 
+START_KEYS = ("from_epoch", "forced_precision_change")
+"""Entry fields about how a segment started, not how it executes."""
+
+
 def same_execution(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Whether two :func:`segment` entries differ only in where they start."""
-    return {**a, "from_epoch": 0} == {**b, "from_epoch": 0}
+    """Whether two :func:`segment` entries differ only in how they started (:data:`START_KEYS`:
+    the first epoch, and a precision change forced at that resume)."""
+
+    def how(entry: dict[str, Any]) -> dict[str, Any]:
+        return {key: value for key, value in entry.items() if key not in START_KEYS}
+
+    return how(a) == how(b)

@@ -28,6 +28,10 @@ class TrainingState:
     loss_fn: LongTailLoss
     optimizer: torch.optim.Optimizer
     scaler: torch.amp.GradScaler
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    """Where the run trains; its CUDA RNG state is the one a checkpoint keeps."""
+    precision: str = "fp32"
+    """The precision this call trains in (:attr:`cslnb.train.device.Precision.label`)."""
     history: list[dict[str, Any]] = field(default_factory=list)
     """One entry per finished epoch: learning rate, training loss/accuracy, test metrics."""
     traces: list[dict[str, Any]] = field(default_factory=list)
@@ -40,8 +44,15 @@ class TrainingState:
     """How the epochs were executed (:func:`cslnb.train.execution.segment`), one entry per
     change of device, precision, threads, compilation or memory format."""
 
+    forced_precision_change: str | None = None
+    """``"<checkpoint's> -> <this call's>"`` when :meth:`restore` was allowed to change the
+    precision; the next :meth:`note_execution` entry records it."""
+
     def note_execution(self, entry: dict[str, Any]) -> None:
         """Record how the next epochs execute, unless the last entry already says so."""
+        if self.forced_precision_change is not None:
+            entry = {**entry, "forced_precision_change": self.forced_precision_change}
+            self.forced_precision_change = None
         if not self.execution or not same_execution(self.execution[-1], entry):
             self.execution.append(entry)
 
@@ -55,21 +66,55 @@ class TrainingState:
             "optimizer": self.optimizer.state_dict(),
             "scaler": self.scaler.state_dict(),
             "loss": self.loss_fn.state_dict(),
-            "rng": rng_state(),
+            "precision": self.precision,
+            "rng": rng_state(self.device),
             "history": self.history,
             "traces": self.traces,
             "execution": self.execution,
         }
 
-    def restore(self, saved: dict[str, Any], source: Path) -> None:
-        """Continue from ``saved`` (read from ``source``), which must be this run's."""
+    def restore(
+        self, saved: dict[str, Any], source: Path, *, allow_precision_change: bool = False
+    ) -> None:
+        """Continue from ``saved`` (read from ``source``), which must be this run's.
+
+        A checkpoint trained in another precision than this call's (``amp="auto"`` resolves per
+        machine) raises :class:`PrecisionChangeError`, unless ``allow_precision_change``: the
+        run then goes on in this call's precision (with a fresh gradient scaler when the
+        checkpoint had none) and the next execution entry says so.
+        """
         if saved["config"] != self.config.to_dict():
             raise RuntimeError(f"checkpoint {source} belongs to a different configuration")
+        stored = saved_precision(saved)
+        if stored is not None and stored != self.precision:
+            if not allow_precision_change:
+                raise PrecisionChangeError(
+                    f"checkpoint {source} was trained in {stored}, but this call trains in "
+                    f"{self.precision} on {self.device} (amp={self.config.amp!r}); resume it "
+                    f"where the run trains in {stored}, or pass --allow-precision-change "
+                    f"(TrainOptions.allow_precision_change) to go on in {self.precision}, "
+                    "which the run record then states"
+                )
+            self.forced_precision_change = f"{stored} -> {self.precision}"
         self.model.load_state_dict(saved["model"])
         self.optimizer.load_state_dict(saved["optimizer"])
-        self.scaler.load_state_dict(saved["scaler"])
+        if saved["scaler"]:  # empty: saved by a disabled scaler (no fp16), nothing to carry over
+            self.scaler.load_state_dict(saved["scaler"])
         self.loss_fn.load_state_dict(saved["loss"])
-        restore_rng_state(saved["rng"])
+        restore_rng_state(saved["rng"], self.device)
         self.history, self.traces = saved["history"], saved["traces"]
         self.epoch, self.elapsed = saved["epoch"], saved["elapsed"]
         self.execution = saved.get("execution", [])
+
+
+class PrecisionChangeError(ValueError):
+    """A checkpoint resumed in another precision than the one it was trained in."""
+
+
+def saved_precision(saved: dict[str, Any]) -> str | None:
+    """The precision a checkpoint was trained in: its ``precision`` entry, else (older
+    checkpoints) its last execution entry's; ``None`` if it names none."""
+    if "precision" in saved:
+        return saved["precision"]
+    execution = saved.get("execution") or [{}]
+    return execution[-1].get("precision")

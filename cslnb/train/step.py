@@ -18,6 +18,9 @@ batch 128. A graph replays exactly the kernels recorded, with the addresses reco
   batch of a shape in a phase runs eagerly (on a side stream, which also warms up cuDNN/cuBLAS
   and creates the momentum buffers), the second is captured, later ones replay the graph. A new
   phase (about eight per run in the paper's recipe) drops the graphs and starts again;
+* the capture runs with the run's device current (a run on ``cuda:1`` must not record on
+  ``cuda:0``'s stream) and in ``thread_local`` error mode (:data:`CAPTURE_ERROR_MODE`), so a
+  data loader's pin-memory thread may keep working meanwhile;
 * loss state that changes per batch (CSL's statistics, DRW's weights) lives in buffers updated in
   place, which a graph keeps updating; random numbers (Equalization loss) come from the CUDA
   generator, whose offset advances on every replay.
@@ -27,8 +30,10 @@ why the choice is a :class:`~cslnb.train.config.TrainOptions` setting rather tha
 the run's configuration. Not captured: the fp16 gradient scaler (it reads an inf check back to
 the host every step), ``torchrun`` runs (DDP's gradient hooks) and a ``torch.compile``'d model
 (``TrainOptions.compile``, which has its own graph machinery). This module's graph path only
-runs on a GPU: it is exercised by ``python -m cslnb bench`` (section ``gpu``), which times the
-same step eagerly and as a graph; the CPU tests cover the eager step and the choice.
+runs on a GPU: it is exercised by ``tests/test_gpu_path.py`` (skipped without CUDA) and by
+``python -m cslnb bench`` (section ``gpu``), which times the same step eagerly and as a graph,
+both run by ``python -m cslnb gpu-check``; the CPU tests cover the eager step, the choice and the
+capture's device and error mode (with the CUDA calls mocked).
 """
 
 from __future__ import annotations
@@ -87,6 +92,15 @@ def use_step_graph(
             raise ValueError(f"cuda_graph='on' is not possible here: {obstacle}")
         return True
     return obstacle is None and total_steps >= MIN_GRAPH_STEPS
+
+
+CAPTURE_ERROR_MODE = "thread_local"
+"""What a capture forbids: only this thread's unsafe CUDA calls (not ``"global"``, every
+thread's). The folder datasets' ``DataLoader`` pins memory in a thread of its own, which keeps
+allocating pinned buffers while a step is captured mid-epoch; under ``"global"`` any such call
+invalidates the capture. The step itself makes no such call, and the loader's buffers are not
+part of the graph (each batch is copied into the graph's static inputs), so ``"thread_local"``
+loses no check that concerns the step."""
 
 
 @dataclass(frozen=True)
@@ -210,6 +224,11 @@ class TrainStep:
     def finish_epoch(self) -> EpochTotals:
         return self.tally.read(self.samples)
 
+    @property
+    def captured_batch_sizes(self) -> frozenset[int]:
+        """Batch sizes that replay a graph in the current phase (empty without graphs)."""
+        return frozenset(shapes[1][0] for shapes in self._graphs)
+
     def __call__(self, images: torch.Tensor, labels: torch.Tensor) -> None:
         if self.channels_last:
             images = images.contiguous(memory_format=torch.channels_last)
@@ -263,7 +282,10 @@ class TrainStep:
         static_images, static_labels = images.clone(), labels.clone()
         self.optimizer.zero_grad(set_to_none=True)
         graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
+        with (
+            torch.cuda.device(self.device),
+            torch.cuda.graph(graph, capture_error_mode=CAPTURE_ERROR_MODE),
+        ):
             self._run(static_images, static_labels, cache=False)
         graph.replay()
         return _CapturedStep(graph, static_images, static_labels)

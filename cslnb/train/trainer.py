@@ -38,7 +38,15 @@ from cslnb.train.checkpoint import (
     save_checkpoint,
 )
 from cslnb.train.config import FOLDER_DATASETS, RunConfig, TrainOptions
-from cslnb.train.device import Precision, describe_hardware, pick_device, pick_precision
+from cslnb.train.determinism import deterministic_mode
+from cslnb.train.device import (
+    Precision,
+    describe_hardware,
+    pick_device,
+    pick_precision,
+    use_device,
+)
+from cslnb.train.epoch_estimate import first_epoch_estimate
 from cslnb.train.execution import Execution, choose_execution, segment
 from cslnb.train.metrics import group_accuracy, overall_accuracy, per_class_accuracy
 from cslnb.train.pipeline import DataPipeline, build_pipeline
@@ -97,7 +105,7 @@ def train(config: RunConfig, options: TrainOptions | None = None) -> dict[str, A
         exclusive_run_lock(lock_file_for(ckpt)) if dist_info.is_main else contextlib.nullcontext()
     )
     try:
-        with lock:
+        with lock, deterministic_mode(options.deterministic):
             return _train(config, options, profile, out_path, dist_info)
     finally:
         distributed.teardown(dist_info)
@@ -113,6 +121,7 @@ def _train(
     device = pick_device(options.device)
     if dist_info.enabled and device.type == "cuda":
         device = torch.device("cuda", dist_info.local_rank)
+    use_device(device)
     precision = pick_precision(device, config.amp)
     recipe = recipe_for(config.dataset, config.loss).scaled(run_epochs(config, profile))
     batch_size = profile.batch_size if config.dataset not in FOLDER_DATASETS else recipe.batch_size
@@ -125,7 +134,9 @@ def _train(
     state = _fresh_state(config, profile, recipe, data, device, precision, execution)
     ckpt = checkpoint_path(config, options)
     if ckpt.exists() and not options.force:
-        state.restore(load_checkpoint(ckpt), ckpt)
+        state.restore(
+            load_checkpoint(ckpt), ckpt, allow_precision_change=options.allow_precision_change
+        )
     elif ckpt.parent.exists() and dist_info.is_main:
         shutil.rmtree(ckpt.parent)
     forward_model = _forward_model(state.model, execution, device, dist_info)
@@ -137,7 +148,16 @@ def _train(
         total_steps=total_steps,
         compiled=execution.compile,
     )
-    state.note_execution(segment(state.epoch + 1, execution, device, precision, use_graph))
+    state.note_execution(
+        segment(
+            state.epoch + 1,
+            execution,
+            device,
+            precision,
+            use_graph,
+            deterministic=options.deterministic,
+        )
+    )
     step = TrainStep(
         forward_model,
         state.loss_fn,
@@ -162,9 +182,18 @@ def _train(
     )
     if options.on_epoch is not None:
         options.on_epoch(state.epoch, recipe.epochs)
-    budget = EpochBudget(
-        options.deadline, state.elapsed / state.epoch if state.epoch else None, dist_info, device
-    )
+    estimate = state.elapsed / state.epoch if state.epoch else None
+    if estimate is None and options.deadline is not None:
+        estimate = first_epoch_estimate(
+            config.dataset,
+            profile,
+            model_name(config, profile),
+            sum(data.class_counts),
+            data.num_test,
+            device,
+            use_graph,
+        )
+    budget = EpochBudget(options.deadline, estimate, dist_info, device)
     divergence: dict[str, Any] | None = None
     for epoch in bar:
         if not budget.allows_epoch():
@@ -251,7 +280,9 @@ def _fresh_state(
         weight_decay=recipe.weight_decay,
     )
     scaler = torch.amp.GradScaler(device.type, enabled=precision.use_scaler)
-    return TrainingState(config, model, loss_fn, optimizer, scaler)
+    return TrainingState(
+        config, model, loss_fn, optimizer, scaler, device=device, precision=precision.label
+    )
 
 
 def _forward_model(
