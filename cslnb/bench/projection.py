@@ -3,9 +3,10 @@
 The batch is the 24 runs ``python -m cslnb reproduce table2 --datasets cifar10 --profile paper``
 trains (12 losses × imbalance ratio 100 and 50, seed 0), ``jobs`` of them at a time. Each run
 trains ``epochs`` epochs on its long-tailed training set and evaluates the full test split every
-``eval_every`` epochs of its profile (and after the last). Its work, in training-image equivalents, is::
+``eval_every`` epochs of its profile (and after the last). Its work, in training-image
+equivalents, is::
 
-    work = epochs × n_train + epochs × n_test × (train rate / evaluation rate)
+    work = epochs × n_train + evaluations × n_test × (train rate / evaluation rate)
 
 (an evaluated image costs the ratio of the two single-run rates measured by the bench). With k
 runs active, every active run progresses at ``R(k) / k`` images/s, where ``R(k)`` is the
