@@ -13,8 +13,15 @@ import pytest
 from cslnb.cli import main
 from cslnb.reproduce import target_runs
 from cslnb.train import batch
-from cslnb.train.batch import RunOutcome, run_batch, schedule, summarize, threads_per_job
-from cslnb.train.config import TrainOptions
+from cslnb.train.batch import (
+    RunOutcome,
+    run_batch,
+    schedule,
+    summarize,
+    threads_per_job,
+    train_tracked,
+)
+from cslnb.train.config import RunConfig, TrainOptions
 
 
 def test_schedule_trains_seed_zero_of_every_cell_before_further_seeds():
@@ -151,3 +158,16 @@ def test_jobs_must_be_positive(tmp_path: Path, capsys):
     with pytest.raises(SystemExit):
         main(["reproduce", "table1", "--jobs", "0"])
     assert "must be at least 1" in capsys.readouterr().err
+
+
+def test_a_fresh_run_that_trains_no_epoch_is_not_started(tmp_path):
+    """A run stopped before its first epoch (here ``stop_after_epochs=0``; in a batch, a first
+    epoch that would overrun the time budget) has no checkpoint: it did not start."""
+    config = RunConfig(dataset="synthetic", loss="ce", ratio=10, profile="ci")
+    options = TrainOptions(
+        results_root=tmp_path / "results",
+        checkpoint_root=tmp_path / "runs",
+        progress=False,
+        stop_after_epochs=0,
+    )
+    assert train_tracked(config, options).status == "not started"

@@ -124,7 +124,9 @@ def train_tracked(
     record = train(config, replace(options, on_epoch=track))
     done, total = progress
     if record is None:
-        return RunOutcome(config.run_id, "stopped", done, total)
+        # a fresh run whose first epoch would overrun the time budget never starts
+        started = resumed or done > 0
+        return RunOutcome(config.run_id, "stopped" if started else "not started", done, total)
     status: Status = "resumed" if resumed else "finished"
     if record_status(record) == "diverged":
         status = "diverged"
