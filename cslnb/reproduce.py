@@ -2,7 +2,9 @@
 
 ``python -m cslnb reproduce table2 --profile quick --seeds 0 1 2`` trains every cell of Table 2
 whose record is missing (seed 0 of every cell first; ``--jobs N`` runs at once, see
-:mod:`cslnb.train.batch`); interrupted runs resume from their checkpoints.
+:mod:`cslnb.train.batch`); interrupted runs resume from their checkpoints. Besides the tables and
+figures, ``ablations`` trains the CSL variants of chapter 9 (:data:`CSL_ABLATIONS`) and
+``released`` CSL's released reading on every CIFAR cell of Tables 1-2.
 """
 
 from __future__ import annotations
@@ -26,12 +28,16 @@ CIFAR_BASELINES = (
     "csl",
 )
 """Every method row of Tables 1-2 plus Balanced Softmax and logit adjustment."""
+CIFAR10_EXTRA = ("weighted-softmax", "equalization")
+"""Two losses of Table 3 (ImageNet-LT) that the paper does not run on CIFAR: extra rows of the
+CIFAR-10-LT cells, so that they have a run on a dataset small enough for a CPU."""
+CIFAR10_LOSSES = (*CIFAR_BASELINES, *CIFAR10_EXTRA)
 
 TABLE_CELLS: dict[str, tuple[tuple[str, float, tuple[str, ...]], ...]] = {
-    "table1": (("cifar10", 50, CIFAR_BASELINES),),
+    "table1": (("cifar10", 50, CIFAR10_LOSSES),),
     "table2": (
-        ("cifar10", 100, CIFAR_BASELINES),
-        ("cifar10", 50, CIFAR_BASELINES),
+        ("cifar10", 100, CIFAR10_LOSSES),
+        ("cifar10", 50, CIFAR10_LOSSES),
         ("cifar100", 200, CIFAR_BASELINES),
         ("cifar100", 100, CIFAR_BASELINES),
     ),
@@ -39,18 +45,39 @@ TABLE_CELLS: dict[str, tuple[tuple[str, float, tuple[str, ...]], ...]] = {
     "table4": (("tiny-imagenet", 100, ("ce", "focal", "ldam", "csl")),),
     "figures": (("cifar100", 100, ("csl",)), ("cifar10", 100, ("csl",))),
 }
-CSL_ABLATIONS: tuple[dict[str, object], ...] = (
-    {"reading": "released"},
+RELEASED = {"reading": "released"}
+CSL_SWITCHES: tuple[dict[str, object], ...] = (
+    RELEASED,
     {"use_gamma": False},
     {"use_npred": False},
     {"use_reinforcement": False},
     {"use_denominator": False},
     {"npred": "epoch"},
 )
-"""CSL variants of the ablation chapter: the released reading, and the paper reading with one
-term switched off (or N_pred counted per epoch); the default CSL run is the reference."""
+"""The released reading, and the paper reading with one term switched off (or N_pred counted
+per epoch)."""
+CSL_SCALE_SWEEP: tuple[dict[str, object], ...] = (
+    {"scale": 0.1},
+    {"scale": 0.01},
+    {"scale": 0.001},
+    {"batch_mean": True},
+)
+"""The paper reading with its additional term multiplied by λ = 0.1, 0.01, 0.001, or divided by
+the batch size (``batch_mean``: 1/128 at batch 128). Switching off γ or N_pred shrinks the term
+by orders of magnitude as well as changing what it points at; these runs change the size only."""
+CSL_H_BY_PREDICTION: dict[str, object] = {"entropy_by": "prediction"}
+"""The paper reading with H_i grouped by prediction (Algorithm 1's wording) instead of label."""
+CSL_ABLATIONS: tuple[dict[str, object], ...] = (
+    *CSL_SWITCHES,
+    *CSL_SCALE_SWEEP,
+    CSL_H_BY_PREDICTION,
+)
+"""CSL variants of the ablation chapter; the default CSL run (paper reading) is the reference."""
 ABLATION_CELLS = (("cifar10", 100), ("cifar100", 100))
-TARGETS = (*TABLE_CELLS, "ablations")
+RELEASED_CELLS = tuple((dataset, ratio) for dataset, ratio, _ in TABLE_CELLS["table2"])
+"""The cells of Tables 1-2, where CSL's released reading gets a row next to the paper reading
+(the ``released`` target trains it there)."""
+TARGETS = (*TABLE_CELLS, "ablations", "released")
 
 
 def target_runs(
@@ -64,7 +91,12 @@ def target_runs(
     """The runs of ``target``, optionally only some datasets / losses / imbalance ratios."""
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; choose one of: {', '.join(TARGETS)}")
-    if target == "ablations":
+    if target in ("ablations", "released"):
+        cells, variants = (
+            (ABLATION_CELLS, CSL_ABLATIONS)
+            if target == "ablations"
+            else (RELEASED_CELLS, (RELEASED,))
+        )
         return [
             RunConfig(
                 dataset=dataset,
@@ -75,9 +107,9 @@ def target_runs(
                 loss_options=options,
             )
             for seed in seeds
-            for dataset, ratio in ABLATION_CELLS
+            for dataset, ratio in cells
             if (not datasets or dataset in datasets) and (not ratios or ratio in ratios)
-            for options in CSL_ABLATIONS
+            for options in variants
             if not losses or "csl" in losses
         ]
     runs = []

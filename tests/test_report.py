@@ -89,7 +89,7 @@ def test_table1_mean_std_and_difference_by_hand(results: Path, records: pd.DataF
 
 def test_missing_cells_name_their_command(records: pd.DataFrame) -> None:
     table = comparison_table(records, 1)
-    csl = _row(table, loss="csl", metric="cat")
+    csl = _row(table, loss="csl", options="{}", metric="cat")
     assert (csl["method"], csl["paper"], csl["n_seeds"]) == ("CSL (paper reading)", 87.64, 1)
     assert csl["paper_method"] == "CSL.Ours" and csl["options"] == "{}"
     assert csl["status"] == "missing seed(s) 1"
@@ -356,12 +356,16 @@ def test_table2_splits_into_its_four_cells(records: pd.DataFrame) -> None:
         ("cifar100", 200.0),
         ("cifar100", 100.0),
     ]
-    # + the released reading of CSL in the ablation cells (ratio 100 of both datasets)
-    assert [len(cell) for _, cell in cells] == [14, 13, 13, 14]
+    # + the released reading of CSL in every cell, + Weighted Softmax and Equalization loss
+    # on CIFAR-10 (no paper value there)
+    assert [len(cell) for _, cell in cells] == [16, 16, 14, 14]
+    extra = cells[1][1][cells[1][1]["loss"].isin(["weighted-softmax", "equalization"])]
+    assert list(extra["method"]) == ["Weighted Softmax", "Equalization loss (ESQL)"]
+    assert extra["paper"].isna().all() and set(extra["status"]) == {"not run yet"}
     released = _row(cells[0][1], options='{"reading": "released"}')
     assert (released["method"], released["status"]) == ("CSL (released reading)", "not run yet")
     assert released["command"] == (
-        "python -m cslnb reproduce ablations --profile ci --seeds 0 1 --datasets cifar10 "
+        "python -m cslnb reproduce released --profile ci --seeds 0 1 --datasets cifar10 "
         "--ratios 100"
     )
     assert list(cells[0][1]["method"]).index("CSL (released reading)") == (

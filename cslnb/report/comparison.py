@@ -8,8 +8,8 @@ Methods are named one way in every table (:data:`METHOD_NAMES`, e.g. ``CE``, ``C
 ``CSL (paper reading)``), whatever the paper printed in that table (``Baseline (CE)``,
 ``CB``, ``CSL Ours``, ...); the printed name stays in the column ``paper_method``. Next to the
 paper reading of CSL (the runs behind the paper's "CSL Ours" row) each cell that has released
-reading runs (or is an ablation cell, :data:`cslnb.reproduce.ABLATION_CELLS`) gets a row for
-the released reading, which has no paper value.
+reading runs (or is a cell of Tables 1-2, :data:`cslnb.reproduce.RELEASED_CELLS`) gets a row
+for the released reading, which has no paper value.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from cslnb.report.runs import (
     select_profile,
     variant_runs,
 )
-from cslnb.reproduce import ABLATION_CELLS, TABLE_CELLS
+from cslnb.reproduce import RELEASED_CELLS, TABLE_CELLS
 
 GROUPED_DATASETS = ("cifar100", "imagenet-lt", "tiny-imagenet")
 """Datasets whose rows carry many/medium/few accuracies (CIFAR-10-LT's groups are degenerate:
@@ -156,7 +156,7 @@ def _command(
     if options == DEFAULT_OPTIONS:
         return reproduce_command(table, profile, seeds, dataset, loss, ratio)
     return (
-        f"python -m cslnb reproduce ablations --profile {profile} "
+        f"python -m cslnb reproduce released --profile {profile} "
         f"--seeds {' '.join(map(str, seeds))} --datasets {dataset} --ratios {ratio:g}"
     )
 
@@ -181,8 +181,8 @@ def comparison_table(
 
     ``records`` is :func:`cslnb.records.load_records` output; runs with non-default loss options
     are left out, except CSL's released reading: its row (no paper value) follows the paper
-    reading's in every cell that has its runs or is one of :data:`ABLATION_CELLS` (whose
-    ``reproduce ablations`` target trains it). With ``profile=None`` the records must hold one
+    reading's in every cell that has its runs or is one of :data:`RELEASED_CELLS` (whose
+    ``reproduce released`` target trains it). With ``profile=None`` the records must hold one
     profile only (:class:`ValueError` otherwise). ``seeds`` are the seeds every cell should
     have (default: every seed among the profile's runs, else 0). Malformed runs raise
     :class:`cslnb.records.RecordError` naming the run. The caption is in ``.attrs["caption"]``.
@@ -200,7 +200,7 @@ def comparison_table(
             & ((paper["ratio"] == float(ratio)) | paper["ratio"].isna())
         ]
         released = CSL in losses and (
-            (dataset, ratio) in ABLATION_CELLS
+            (dataset, ratio) in RELEASED_CELLS
             or not _cell_runs(released_runs, dataset, ratio, CSL).empty
         )
         for paper_method, loss, options in _cell_methods(paper_cell, losses, released):
