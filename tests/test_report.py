@@ -202,7 +202,9 @@ def test_summary_verdicts_on_hand_made_runs() -> None:
         "ldam": "CSL lower",
     }
     assert summary.loc["ce", "difference"] == pytest.approx(10.5)
-    assert summary.loc["ce", "pooled_std"] == pytest.approx(((2.0 + 0.5) / 2) ** 0.5)
+    assert summary.loc["ce", "csl_std"] == pytest.approx(2**0.5)  # 80, 82
+    assert summary.loc["ce", "baseline_std"] == pytest.approx(0.5**0.5)  # 70, 71
+    assert summary.loc["ce", "interval"] == "paired" and summary.loc["ib", "interval"] == "Welch"
     assert summary.loc["ldam", "csl_range"] == "80.00–82.00"
     assert (summary.loc["ib", "n_csl"], summary.loc["ib", "n_baseline"]) == (2, 1)
     assert (summary.loc["ib", "csl_seeds"], summary.loc["ib", "baseline_seeds"]) == ("0 1", "0")
