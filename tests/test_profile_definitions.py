@@ -136,3 +136,16 @@ def test_records_of_an_old_definition_are_refused_or_flagged(tmp_path):
     stale_path.unlink()
     assert list(load_records(tmp_path)["run_id"]) == ["new"]
     assert "profile_current" not in load_records(tmp_path).columns
+
+
+def test_quick_keeps_the_step_schedule_but_has_no_warm_up():
+    """What README, profiles.py and chapter 6 say ``quick`` keeps of the CIFAR recipe."""
+    from cslnb.train.recipes import CIFAR, CIFAR_IB
+
+    epochs = get_profile("quick").epochs
+    step, ib = CIFAR.scaled(epochs), CIFAR_IB.scaled(epochs)
+    # 5 warm-up epochs of 200 -> round(1.0) = 1, and a one-epoch warm-up is lr * 1/1: none.
+    assert step.warmup_epochs == 1 and step.lr_at(1) == CIFAR.lr == 0.1
+    assert step.milestones == (32, 36) and step.drw_epoch == 32  # DRW from (1-indexed) epoch 33
+    assert ib.milestones == (20, 32, 36) and ib.ib_start_epoch == 20
+    assert CIFAR.scaled(QUICK_V1.epochs).lr_at(1) == 0.1  # the first quick had none either
