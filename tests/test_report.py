@@ -90,7 +90,7 @@ def test_table1_mean_std_and_difference_by_hand(results: Path, records: pd.DataF
 def test_missing_cells_name_their_command(records: pd.DataFrame) -> None:
     table = comparison_table(records, 1)
     csl = _row(table, loss="csl", options="{}", metric="cat")
-    assert (csl["method"], csl["paper"], csl["n_seeds"]) == ("CSL (paper reading)", 87.64, 1)
+    assert (csl["method"], csl["paper"], csl["n_seeds"]) == ("CSL (our paper reading)", 87.64, 1)
     assert csl["paper_method"] == "CSL.Ours" and csl["options"] == "{}"
     assert csl["status"] == "missing seed(s) 1"
     assert csl["command"] == (
@@ -302,7 +302,7 @@ def test_ablation_table_matches_variants_by_options(records: pd.DataFrame) -> No
         "ci",
         ratio=50,
     )
-    assert list(table["variant"])[:2] == ["CSL (paper reading, all terms)", "released reading"]
+    assert list(table["variant"])[:2] == ["CSL (our paper reading, all terms)", "released reading"]
     assert len(table) == 2 + len(CSL_ABLATIONS) and table["variant"].iloc[-1] == "CE (no CSL term)"
     reference = float(csl["accuracy"].iloc[0])
     first, second = table.iloc[0], table.iloc[1]
@@ -322,13 +322,13 @@ def test_ablation_table_matches_variants_by_options(records: pd.DataFrame) -> No
 def test_headline_names_the_best_baseline_with_seeds() -> None:
     summary = csl_summary(pd.DataFrame(_summary_rows(HAND_MADE_RUNS)))
     assert csl_headline(summary, "cifar10", 100) == (
-        "CIFAR-10-LT, ratio 100: CSL (paper reading) 81.00% (seeds 0 1, range 80.00–82.00) "
+        "CIFAR-10-LT, ratio 100: CSL (our paper reading) 81.00% (seeds 0 1, range 80.00–82.00) "
         "against the best baseline, LDAM, 90.50% (seeds 0 1, range 90.00–91.00): 9.50 points "
         "lower, and CSL's best seed is below the baseline's worst."
     )
     without_ldam = csl_summary(pd.DataFrame(_summary_rows(HAND_MADE_RUNS[:6])))
     assert csl_headline(without_ldam, "cifar10", 100) == (
-        "CIFAR-10-LT, ratio 100: CSL (paper reading) 81.00% (seeds 0 1, range 80.00–82.00) "
+        "CIFAR-10-LT, ratio 100: CSL (our paper reading) 81.00% (seeds 0 1, range 80.00–82.00) "
         "against the best baseline, Focal, 82.00% (seeds 0 1, range 81.00–83.00): 1.00 points "
         "lower, within the seed spread (the seed ranges overlap)."
     )
@@ -342,7 +342,7 @@ def test_headline_on_real_records(records: pd.DataFrame) -> None:
     csl = records[records["loss"] == "csl"]["accuracy"].iloc[0]
     direction = "higher" if csl > statistics.mean(ce) else "lower"
     assert csl_headline(csl_summary(records), "cifar10", 50) == (
-        f"CIFAR-10-LT, ratio 50: CSL (paper reading) {csl:.2f}% (seeds 0, range "
+        f"CIFAR-10-LT, ratio 50: CSL (our paper reading) {csl:.2f}% (seeds 0, range "
         f"{csl:.2f}–{csl:.2f}) against the best baseline, CE, {statistics.mean(ce):.2f}% "
         f"(seeds 0 1, range {min(ce):.2f}–{max(ce):.2f}): "
         f"{abs(csl - statistics.mean(ce)):.2f} points {direction}, "
@@ -365,13 +365,13 @@ def test_table2_splits_into_its_four_cells(records: pd.DataFrame) -> None:
     assert list(extra["method"]) == ["Weighted Softmax", "Equalization loss (ESQL)"]
     assert extra["paper"].isna().all() and set(extra["status"]) == {"not run yet"}
     released = _row(cells[0][1], options='{"reading": "released"}')
-    assert (released["method"], released["status"]) == ("CSL (released reading)", "not run yet")
+    assert (released["method"], released["status"]) == ("CSL (our released reading)", "not run yet")
     assert released["command"] == (
         "python -m cslnb reproduce released --profile ci --seeds 0 1 --datasets cifar10 "
         "--ratios 100"
     )
-    assert list(cells[0][1]["method"]).index("CSL (released reading)") == (
-        list(cells[0][1]["method"]).index("CSL (paper reading)") + 1
+    assert list(cells[0][1]["method"]).index("CSL (our released reading)") == (
+        list(cells[0][1]["method"]).index("CSL (our paper reading)") + 1
     )
     assert reproduce_command(2, "quick", [0, 1], "cifar100", None, 200) == (
         "python -m cslnb reproduce table2 --profile quick --seeds 0 1 --datasets cifar100 "

@@ -173,7 +173,7 @@ def test_summary_intervals_and_released_reading() -> None:
     released = csl_summary(pd.DataFrame(rows), csl_options=RELEASED).set_index("baseline")
     assert released.loc["ce", "csl_mean"] == 69.0 and released.loc["ce", "n_csl"] == 1
     assert released.loc["ce", "difference"] == pytest.approx(69.0 - 70.5)
-    assert "CSL (released reading)" in released.attrs["caption"]
+    assert "CSL (our released reading)" in released.attrs["caption"]
 
 
 def test_ablation_intervals_ce_twins_and_silent_classes() -> None:
@@ -190,7 +190,7 @@ def test_ablation_intervals_ce_twins_and_silent_classes() -> None:
         _row("csl", 0, 10.0, RELEASED),
     ]
     table = ablation_table(pd.DataFrame(rows), "quick").set_index("variant")
-    reference = table.loc["CSL (paper reading, all terms)"]
+    reference = table.loc["CSL (our paper reading, all terms)"]
     # class 9 is right once in seed 2, so it is not silent in every seed
     assert reference["effect"] == "(reference)" and reference["zero_classes"] == 7
     assert reference["zero_class_ids"] == "2 3 4 5 6 7 8"
@@ -218,9 +218,11 @@ def test_ablation_intervals_ce_twins_and_silent_classes() -> None:
 
 def test_method_names() -> None:
     assert method_name("ce") == "CE" and method_name("ce-cb") == "CE + CB"
-    assert method_name("csl") == "CSL (paper reading)"
-    assert method_name("csl", RELEASED) == "CSL (released reading)"
-    assert method_name("csl", '{"use_gamma": false}') == 'CSL (paper reading) {"use_gamma": false}'
+    assert method_name("csl") == "CSL (our paper reading)"
+    assert method_name("csl", RELEASED) == "CSL (our released reading)"
+    assert (
+        method_name("csl", '{"use_gamma": false}') == 'CSL (our paper reading) {"use_gamma": false}'
+    )
     assert method_name("new-loss") == "new-loss"
 
 
@@ -260,4 +262,4 @@ def test_rank_agreement_by_hand() -> None:
     assert agreement["spearman"] == pytest.approx(-0.2)
     assert agreement["spearman_without_csl"] == pytest.approx(1.0)
     assert (agreement["csl_rank_paper"], agreement["csl_rank_ours"]) == (1, 4)
-    assert (agreement["top_paper"], agreement["top_ours"]) == ("CSL (paper reading)", "LDAM")
+    assert (agreement["top_paper"], agreement["top_ours"]) == ("CSL (our paper reading)", "LDAM")

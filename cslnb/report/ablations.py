@@ -23,7 +23,7 @@ from cslnb.report.seed_statistics import seed_difference
 from cslnb.report.summary import interval_effect
 from cslnb.reproduce import CSL_ABLATIONS
 
-REFERENCE = "CSL (paper reading, all terms)"
+REFERENCE = "CSL (our paper reading, all terms)"
 VARIANT_LABELS = {
     "reading=released": "released reading",
     "use_gamma=False": "no γ (γ_i = 1)",

@@ -5,7 +5,7 @@ paper's value, our mean and standard deviation over seeds for one profile, the d
 ours - paper, and -- where records are missing -- the command that produces them.
 
 Methods are named one way in every table (:data:`METHOD_NAMES`, e.g. ``CE``, ``CE + CB``,
-``CSL (paper reading)``), whatever the paper printed in that table (``Baseline (CE)``,
+``CSL (our paper reading)``), whatever the paper printed in that table (``Baseline (CE)``,
 ``CB``, ``CSL Ours``, ...); the printed name stays in the column ``paper_method``. Next to the
 paper reading of CSL (the runs behind the paper's "CSL Ours" row) each cell that has released
 reading runs (or is a cell of Tables 1-2, :data:`cslnb.reproduce.RELEASED_CELLS`) gets a row
@@ -70,17 +70,19 @@ METHOD_NAMES = {
     "logit-adjusted": "Logit adjustment",
     "weighted-softmax": "Weighted Softmax",
     "equalization": "Equalization loss (ESQL)",
-    "csl": "CSL (paper reading)",
+    "csl": "CSL (our paper reading)",
 }
 """The one name of each loss in every table and sentence (the paper's method names where the
 paper has the method)."""
-CSL_READINGS = {DEFAULT_OPTIONS: "CSL (paper reading)", RELEASED: "CSL (released reading)"}
+CSL_READINGS = {DEFAULT_OPTIONS: "CSL (our paper reading)", RELEASED: "CSL (our released reading)"}
 
 
 def method_name(loss: str, options: str = DEFAULT_OPTIONS) -> str:
     """The table name of ``loss`` run with ``options`` (``loss_options`` as records store
-    them): ``CE``, ``CSL (paper reading)``, ``CSL (released reading)``; an unknown loss keeps
-    its name, other options are appended (``csl {"use_gamma": false}``)."""
+    them): ``CE``, ``CSL (our paper reading)``, ``CSL (our released reading)``; an unknown loss
+    keeps its name, other options are appended (``csl {"use_gamma": false}``). "Our": the
+    readings are our implementations of the paper's text and of the released code, so a poor
+    result of a reading is a result of our reading, not a measurement of the authors' runs."""
     if loss == CSL and options in CSL_READINGS:
         return CSL_READINGS[options]
     name = METHOD_NAMES.get(loss, loss)

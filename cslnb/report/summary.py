@@ -188,7 +188,7 @@ def csl_headline(summary: pd.DataFrame, dataset: str, ratio: float) -> str:
     ``summary`` is :func:`csl_summary` output (of the paper reading, which the sentence names).
     The sentence gives both means, their seeds and seed ranges, the difference and what the
     verdict means; a cell without a CSL run and a baseline says so. Example: ``CIFAR-10-LT,
-    ratio 100: CSL (paper reading) 25.77% (seeds 0 1 2, range 25.10–26.50) against the best
+    ratio 100: CSL (our paper reading) 25.77% (seeds 0 1 2, range 25.10–26.50) against the best
     baseline, Balanced Softmax, 56.90% (seeds 0 1 2, range 56.20–57.60): 31.13 points lower,
     and CSL's best seed is below the baseline's worst.``
     """
