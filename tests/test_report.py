@@ -313,7 +313,8 @@ def test_ablation_table_matches_variants_by_options(records: pd.DataFrame) -> No
     no_gamma = table[table["options"] == options_key({"use_gamma": False})].iloc[0]
     assert no_gamma["status"] == "not run yet" and no_gamma["n_seeds"] == 0
     assert no_gamma["command"] == (
-        "python -m cslnb reproduce ablations --profile ci --datasets cifar10 --ratios 50"
+        "python -m cslnb reproduce ablations --profile ci --seeds 0 1 2 --datasets cifar10 "
+        "--ratios 50"
     )
     assert no_gamma["effect"] == "not run yet"
     assert variant_label({"use_reinforcement": False}) == "no reinforcement (r_i = 0)"

@@ -263,3 +263,62 @@ def test_rank_agreement_by_hand() -> None:
     assert agreement["spearman_without_csl"] == pytest.approx(1.0)
     assert (agreement["csl_rank_paper"], agreement["csl_rank_ours"]) == (1, 4)
     assert (agreement["top_paper"], agreement["top_ours"]) == ("CSL (our paper reading)", "LDAM")
+
+
+def test_ranking_pairs_count_ties_within_noise() -> None:
+    from cslnb.report.comparison import ranking_pairs
+
+    nan = float("nan")
+    comparison = _comparison(
+        [
+            ("ce", "", 70.0, 52.67),
+            ("ce-cb", "", 72.0, 52.68),  # 0.01 points from CE: a tie within 1.1 points
+            ("ldam", "", 73.0, 55.0),
+            ("focal", "", 70.0, 51.0),  # the paper ties CE and Focal
+            ("ib", "", nan, 50.0),  # no paper value: left out
+        ]
+    )
+    pairs = ranking_pairs(comparison, tie_within=1.1).set_index(["first", "second"])
+    assert len(pairs) == 6  # 4 methods: 4 * 3 / 2 pairs
+    assert pairs.loc[("CE", "CE + CB"), "verdict"] == "tie within noise"
+    assert pairs.loc[("CE", "Focal"), "verdict"] == "paper tie"  # ours 1.67 apart
+    assert pairs.loc[("CE", "LDAM"), "verdict"] == "agrees"  # -3 and -2.33
+    assert pairs.loc[("CE + CB", "Focal"), "verdict"] == "agrees"  # +2 and +1.68
+    assert pairs.loc[("LDAM", "Focal"), "verdict"] == "agrees"
+    assert pairs.loc[("CE + CB", "LDAM"), "verdict"] == "agrees"
+    assert pairs.loc[("CE", "CE + CB"), "ours_difference"] == pytest.approx(-0.01)
+    flipped = _comparison([("ce", "", 70.0, 55.0), ("ldam", "", 73.0, 50.0)])
+    assert list(ranking_pairs(flipped, 1.1)["verdict"]) == ["disagrees"]
+
+
+def test_variant_findings_one_line_per_variant() -> None:
+    from cslnb.report.ablations import variant_findings
+
+    collapsed = [50.0, 40.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    no_denominator = options_key({"use_denominator": False})
+    no_gamma = options_key({"use_gamma": False})
+    rows = [
+        *(_row("csl", s, 9.0 + s, per_class=collapsed) for s in (0, 1)),
+        _row("ce", 0, 40.0),
+        _row("ce", 1, 42.0),
+        _row("csl", 0, 40.0, no_denominator),  # per-class equal to CE's in both seeds
+        _row("csl", 1, 42.0, no_denominator),
+        _row("csl", 0, 41.0, no_gamma),
+        _row("csl", 1, 41.5, no_gamma),
+    ]
+    table = ablation_table(pd.DataFrame(rows), "quick")
+    findings = variant_findings(table, chance=10.0).set_index("variant")
+    # the reference: 9, 10 -> mean 9.5, within 2 points of chance 10; paired vs CE: d = -31,
+    # -32, s_d = sqrt(0.5), half = 12.7062 * 0.5 = 6.35: lower than CE.
+    assert findings.loc["CSL (our paper reading, all terms)", "shows"] == (
+        "lower than CE; loses classes in every seed (8); near chance"
+    )
+    assert findings.loc["no denominator", "shows"] == "identical to CE, run for run"
+    # no gamma: d = 1, -0.5 -> mean 0.25, s_d = 1.0607, half = 12.7062 * 0.75 = 9.53.
+    assert findings.loc["no γ (γ_i = 1)", "shows"] == "not detectably different from CE"
+    assert findings.loc["no γ (γ_i = 1)", "vs_ce"] == "+0.25 (-9.28 to +9.78)"
+    assert findings.loc["term × 0.1", "shows"] == (
+        "not run yet: python -m cslnb reproduce ablations --profile quick --seeds 0 1 2 "
+        "--datasets cifar10 --ratios 100"
+    )
+    assert "CE (no CSL term)" not in findings.index

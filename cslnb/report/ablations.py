@@ -101,6 +101,7 @@ def ablation_table(
     ratio: float = 100,
     variants: Sequence[Mapping[str, object]] = CSL_ABLATIONS,
     confidence: float = 0.95,
+    seeds: Sequence[int] = (0, 1, 2),
 ) -> pd.DataFrame:
     """Default CSL, each variant and plain cross-entropy on one cell (``exp`` imbalance).
 
@@ -132,18 +133,16 @@ def ablation_table(
     ce_by_seed = _by_seed(ce)
     ce_values = np.asarray(list(ce_by_seed.values()), float)
     groups: list[tuple[str, str, pd.DataFrame, str]] = []
+    where = (
+        f"--profile {profile} --seeds {' '.join(map(str, seeds))} --datasets {dataset} "
+        f"--ratios {ratio:g}"
+    )
     for options in ({}, *variants):
         key = options_key(options) if options else DEFAULT_OPTIONS
         if options:
-            command = (
-                f"python -m cslnb reproduce ablations --profile {profile} --datasets {dataset} "
-                f"--ratios {ratio:g}"
-            )
+            command = f"python -m cslnb reproduce ablations {where}"
         else:
-            command = (
-                f"python -m cslnb reproduce table2 --profile {profile} --datasets {dataset} "
-                f"--ratios {ratio:g} --losses csl"
-            )
+            command = f"python -m cslnb reproduce table2 {where} --losses csl"
         cell = csl_runs[csl_runs["loss_options"] == key].sort_values("seed")
         groups.append((variant_label(options), key, cell, command))
     groups.append(
@@ -151,8 +150,7 @@ def ablation_table(
             CE_LABEL,
             DEFAULT_OPTIONS,
             ce,
-            f"python -m cslnb reproduce table2 --profile {profile} --datasets {dataset} "
-            f"--ratios {ratio:g} --losses ce",
+            f"python -m cslnb reproduce table2 {where} --losses ce",
         )
     )
     reference_by_seed: dict[int, float] | None = None
@@ -204,3 +202,51 @@ def ablation_table(
         f"{confidence:.0%} interval over seeds (paired where the seeds match, Welch's otherwise)"
     )
     return result
+
+
+LIKE_CE = "not detectably different from CE"
+SAME_AS_CE = "identical to CE, run for run"
+LOSES_CLASSES = "loses classes in every seed"
+NEAR_CHANCE = "near chance"
+
+
+def variant_findings(ablations: pd.DataFrame, chance: float, near: float = 2.0) -> pd.DataFrame:
+    """What each row of :func:`ablation_table` shows, one line per variant (CE left out).
+
+    Columns: ``variant``, ``seeds``, ``mean``, ``vs_ce`` (difference to CE and its interval, as
+    text) and ``shows``: ``not run yet``, or the findings that apply, joined by ``; ``:
+    ``identical to CE, run for run`` (every seed's per-class accuracies equal CE's),
+    ``not detectably different from CE`` (the interval to CE includes 0), else ``lower than CE``
+    or ``higher than CE``; ``loses classes in every seed`` (with their count) and
+    ``near chance`` (mean within ``near`` points of ``chance``).
+    """
+    rows = []
+    for _, row in ablations.iloc[:-1].iterrows():
+        if row["n_seeds"] == 0:
+            rows.append(
+                {"variant": row["variant"], "seeds": "", "mean": float("nan"), "vs_ce": "",
+                 "shows": f"{NOT_RUN}: {row['command']}"}
+            )  # fmt: skip
+            continue
+        n_shared = row["same_as_ce"].split(" of ")[-1] if row["same_as_ce"] else ""
+        shows = []
+        if row["same_as_ce"] and row["same_as_ce"] == f"{n_shared} of {n_shared}":
+            shows.append(SAME_AS_CE)
+        elif str(row["ce_effect"]).startswith("no detectable"):
+            shows.append(LIKE_CE)
+        elif row["ce_effect"] in ("higher", "lower"):
+            shows.append(f"{row['ce_effect']} than CE")
+        if row["zero_classes"] > 0:
+            shows.append(f"{LOSES_CLASSES} ({row['zero_classes']})")
+        if abs(row["mean"] - chance) < near:
+            shows.append(NEAR_CHANCE)
+        vs_ce = (
+            f"{row['ce_difference']:+.2f} ({row['ce_low']:+.2f} to {row['ce_high']:+.2f})"
+            if pd.notna(row["ce_low"])
+            else f"{row['ce_difference']:+.2f} (no interval)"
+        )
+        rows.append(
+            {"variant": row["variant"], "seeds": row["seeds"], "mean": row["mean"],
+             "vs_ce": vs_ce, "shows": "; ".join(shows) or "too few seeds to tell"}
+        )  # fmt: skip
+    return pd.DataFrame(rows, columns=["variant", "seeds", "mean", "vs_ce", "shows"])

@@ -334,3 +334,49 @@ def rank_agreement(comparison: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def ranking_pairs(comparison: pd.DataFrame, tie_within: float) -> pd.DataFrame:
+    """Every pair of methods of a cell that have a paper value and our run (metric ``avg``):
+    does our ordering of the pair agree with the paper's?
+
+    One row per pair: ``dataset, ratio, first, second`` (method names), ``paper_difference`` and
+    ``ours_difference`` (first - second), and ``verdict``: ``tie within noise`` when our means
+    differ by less than ``tie_within`` points (e.g. the binomial standard error of the test
+    subset, :func:`cslnb.report.seed_statistics.binomial_standard_error`: such a pair can neither
+    agree nor disagree), ``paper tie`` when the paper's values are equal, else ``agrees`` or
+    ``disagrees``.
+    """
+    both = comparison[
+        (comparison["metric"] == "avg") & comparison["paper"].notna() & (comparison["n_seeds"] > 0)
+    ]
+    rows = []
+    for (dataset, ratio), cell in both.groupby(["dataset", "ratio"], sort=False):
+        records = cell.to_dict("records")
+        for i, first in enumerate(records):
+            for second in records[i + 1 :]:
+                paper = first["paper"] - second["paper"]
+                ours = first["ours_mean"] - second["ours_mean"]
+                if abs(ours) < tie_within:
+                    verdict = "tie within noise"
+                elif paper == 0:
+                    verdict = "paper tie"
+                else:
+                    verdict = "agrees" if (paper > 0) == (ours > 0) else "disagrees"
+                rows.append(
+                    {
+                        "dataset": dataset,
+                        "ratio": ratio,
+                        "first": first["method"],
+                        "second": second["method"],
+                        "paper_difference": paper,
+                        "ours_difference": ours,
+                        "verdict": verdict,
+                    }
+                )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "dataset", "ratio", "first", "second", "paper_difference", "ours_difference", "verdict"
+        ],
+    )  # fmt: skip
