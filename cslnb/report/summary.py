@@ -168,8 +168,9 @@ def csl_summary(
     result = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
     result.attrs["caption"] = (
         f"{method_name(CSL, csl_options)} against each baseline in our runs (profile "
-        f"{profile!r}); difference = CSL − baseline with its 95 % Student-t interval over "
-        "seeds; the verdict compares seed ranges"
+        f"{profile!r}); difference = CSL − baseline with its 95 % interval over seeds (paired "
+        "where the seeds match, Welch's otherwise) and exact permutation p-value; the verdict "
+        "compares seed ranges"
     )
     return result
 
