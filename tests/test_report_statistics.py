@@ -317,8 +317,10 @@ def test_variant_findings_one_line_per_variant() -> None:
     # no gamma: d = 1, -0.5 -> mean 0.25, s_d = 1.0607, half = 12.7062 * 0.75 = 9.53.
     assert findings.loc["no γ (γ_i = 1)", "shows"] == "not detectably different from CE"
     assert findings.loc["no γ (γ_i = 1)", "vs_ce"] == "+0.25 (-9.28 to +9.78)"
-    assert findings.loc["term × 0.1", "shows"] == (
-        "not run yet: python -m cslnb reproduce ablations --profile quick --seeds 0 1 2 "
-        "--datasets cifar10 --ratios 100"
+    assert findings.loc["term × 0.1", "shows"] == "not run yet"
+    assert findings.loc["term × 0.1", "command"] == (
+        "python -m cslnb reproduce ablations --profile quick --seeds 0 1 2 --datasets cifar10 "
+        "--ratios 100"
     )
+    assert findings.loc["no denominator", "command"] == ""
     assert "CE (no CSL term)" not in findings.index

@@ -214,7 +214,8 @@ def variant_findings(ablations: pd.DataFrame, chance: float, near: float = 2.0) 
     """What each row of :func:`ablation_table` shows, one line per variant (CE left out).
 
     Columns: ``variant``, ``seeds``, ``mean``, ``vs_ce`` (difference to CE and its interval, as
-    text) and ``shows``: ``not run yet``, or the findings that apply, joined by ``; ``:
+    text), ``command`` (what trains a variant without runs) and ``shows``: ``not run yet``, or
+    the findings that apply, joined by ``; ``:
     ``identical to CE, run for run`` (every seed's per-class accuracies equal CE's),
     ``not detectably different from CE`` (the interval to CE includes 0), else ``lower than CE``
     or ``higher than CE``; ``loses classes in every seed`` (with their count) and
@@ -225,7 +226,7 @@ def variant_findings(ablations: pd.DataFrame, chance: float, near: float = 2.0) 
         if row["n_seeds"] == 0:
             rows.append(
                 {"variant": row["variant"], "seeds": "", "mean": float("nan"), "vs_ce": "",
-                 "shows": f"{NOT_RUN}: {row['command']}"}
+                 "shows": NOT_RUN, "command": row["command"]}
             )  # fmt: skip
             continue
         n_shared = row["same_as_ce"].split(" of ")[-1] if row["same_as_ce"] else ""
@@ -247,6 +248,6 @@ def variant_findings(ablations: pd.DataFrame, chance: float, near: float = 2.0) 
         )
         rows.append(
             {"variant": row["variant"], "seeds": row["seeds"], "mean": row["mean"],
-             "vs_ce": vs_ce, "shows": "; ".join(shows) or "too few seeds to tell"}
+             "vs_ce": vs_ce, "shows": "; ".join(shows) or "too few seeds to tell", "command": ""}
         )  # fmt: skip
-    return pd.DataFrame(rows, columns=["variant", "seeds", "mean", "vs_ce", "shows"])
+    return pd.DataFrame(rows, columns=["variant", "seeds", "mean", "vs_ce", "shows", "command"])
