@@ -57,16 +57,28 @@ SHOT_COLOURS = {"many": "#0072B2", "medium": "#E69F00", "few": "#D55E00"}
 """One colour per shot group, used by every plot that colours classes by group."""
 
 
+BANNER_START = "profile: "
+"""First characters of :func:`profile_banner`, by which a test finds every banner committed in
+the book's outputs."""
+
+
+def profile_banner(name: str | None = None) -> str:
+    """The three lines :func:`show_profile` prints for profile ``name``; built from the current
+    definition, so ``tests/test_notebooks.py`` can tell a committed banner that describes an
+    older definition of the profile."""
+    profile = get_profile(name)
+    return (
+        f"{BANNER_START}{profile.name} (set ${PROFILE_ENV_VAR} to change it)\n"
+        f"  {PROFILE_SUMMARY.get(profile.name, '')}\n"
+        f"  data={profile.data}, model=ResNet-{profile.cifar_depth} (width {profile.cifar_width}), "
+        f"image={profile.image_size}px, epochs={profile.epochs}\n"
+    )
+
+
 def show_profile(name: str | None = None) -> Profile:
     """Print which profile this notebook's outputs were computed under, and return it."""
-    profile = get_profile(name)
-    print(f"profile: {profile.name} (set ${PROFILE_ENV_VAR} to change it)")
-    print(f"  {PROFILE_SUMMARY.get(profile.name, '')}")
-    print(
-        f"  data={profile.data}, model=ResNet-{profile.cifar_depth} (width {profile.cifar_width}), "
-        f"image={profile.image_size}px, epochs={profile.epochs}"
-    )
-    return profile
+    print(profile_banner(name), end="")
+    return get_profile(name)
 
 
 T4_PAPER_RUN_MINUTES_ESTIMATE = (5, 15)

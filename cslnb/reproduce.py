@@ -2,7 +2,9 @@
 
 ``python -m cslnb reproduce table2 --profile quick --seeds 0 1 2`` trains every cell of Table 2
 whose record is missing (seed 0 of every cell first; ``--jobs N`` runs at once, see
-:mod:`cslnb.train.batch`); interrupted runs resume from their checkpoints.
+:mod:`cslnb.train.batch`); interrupted runs resume from their checkpoints. Besides the tables and
+figures, ``ablations`` trains the CSL variants of chapter 9 (:data:`CSL_ABLATIONS`) and
+``released`` CSL's released reading on every CIFAR cell of Tables 1-2.
 """
 
 from __future__ import annotations
@@ -26,12 +28,16 @@ CIFAR_BASELINES = (
     "csl",
 )
 """Every method row of Tables 1-2 plus Balanced Softmax and logit adjustment."""
+CIFAR10_EXTRA = ("weighted-softmax", "equalization")
+"""Two losses of Table 3 (ImageNet-LT) that the paper does not run on CIFAR: extra rows of the
+CIFAR-10-LT cells, so that they have a run on a dataset small enough for a CPU."""
+CIFAR10_LOSSES = (*CIFAR_BASELINES, *CIFAR10_EXTRA)
 
 TABLE_CELLS: dict[str, tuple[tuple[str, float, tuple[str, ...]], ...]] = {
-    "table1": (("cifar10", 50, CIFAR_BASELINES),),
+    "table1": (("cifar10", 50, CIFAR10_LOSSES),),
     "table2": (
-        ("cifar10", 100, CIFAR_BASELINES),
-        ("cifar10", 50, CIFAR_BASELINES),
+        ("cifar10", 100, CIFAR10_LOSSES),
+        ("cifar10", 50, CIFAR10_LOSSES),
         ("cifar100", 200, CIFAR_BASELINES),
         ("cifar100", 100, CIFAR_BASELINES),
     ),
@@ -44,8 +50,8 @@ RELEASED_READING: dict[str, object] = {"reading": "released"}
 TABLE_CSL_VARIANTS: dict[str, tuple[dict[str, object], ...]] = {"table4": (RELEASED_READING,)}
 """CSL variants a table's target trains beside the paper reading, in each of its cells that has
 CSL: Table 4's released reading (no other target covers Tiny-ImageNet-LT; on CIFAR the
-``ablations`` target trains the released reading in :data:`ABLATION_CELLS`)."""
-CSL_ABLATIONS: tuple[dict[str, object], ...] = (
+``released`` and ``ablations`` targets train the released reading)."""
+CSL_SWITCHES: tuple[dict[str, object], ...] = (
     RELEASED_READING,
     {"use_gamma": False},
     {"use_npred": False},
@@ -53,8 +59,25 @@ CSL_ABLATIONS: tuple[dict[str, object], ...] = (
     {"use_denominator": False},
     {"npred": "epoch"},
 )
-"""CSL variants of the ablation chapter: the released reading, and the paper reading with one
-term switched off (or N_pred counted per epoch); the default CSL run is the reference."""
+"""The released reading, and the paper reading with one term switched off (or N_pred counted
+per epoch)."""
+CSL_SCALE_SWEEP: tuple[dict[str, object], ...] = (
+    {"scale": 0.1},
+    {"scale": 0.01},
+    {"scale": 0.001},
+    {"batch_mean": True},
+)
+"""The paper reading with its additional term multiplied by λ = 0.1, 0.01, 0.001, or divided by
+the batch size (``batch_mean``: 1/128 at batch 128). Switching off γ or N_pred shrinks the term
+by orders of magnitude as well as changing what it points at; these runs change the size only."""
+CSL_H_BY_PREDICTION: dict[str, object] = {"entropy_by": "prediction"}
+"""The paper reading with H_i grouped by prediction (Algorithm 1's wording) instead of label."""
+CSL_ABLATIONS: tuple[dict[str, object], ...] = (
+    *CSL_SWITCHES,
+    *CSL_SCALE_SWEEP,
+    CSL_H_BY_PREDICTION,
+)
+"""CSL variants of the ablation chapter; the default CSL run (paper reading) is the reference."""
 ABLATION_CELLS = (("cifar10", 100), ("cifar100", 100))
 CAMPAIGN_ABLATIONS: tuple[dict[str, object], ...] = (
     {"use_gamma": False},
@@ -65,7 +88,10 @@ CAMPAIGN_ABLATIONS: tuple[dict[str, object], ...] = (
 (its numerator carries no gradient, so it trains plain cross-entropy: the ``quick`` records equal
 CE's run for run) and N_pred counted per epoch (a numerical artefact of tiny counts, gamma near
 1e6 at the epsilon floor, at ``quick``)."""
-TARGETS = (*TABLE_CELLS, "ablations", "campaign")
+RELEASED_CELLS = tuple((dataset, ratio) for dataset, ratio, _ in TABLE_CELLS["table2"])
+"""The cells of Tables 1-2, where CSL's released reading gets a row next to the paper reading
+(the ``released`` target trains it there)."""
+TARGETS = (*TABLE_CELLS, "ablations", "released", "campaign")
 
 
 def target_runs(
@@ -83,7 +109,12 @@ def target_runs(
         raise ValueError(f"unknown target {target!r}; choose one of: {', '.join(TARGETS)}")
     if target == "campaign":
         return campaign_runs(profile, seeds, datasets, losses, ratios)
-    if target == "ablations":
+    if target in ("ablations", "released"):
+        cells, variants = (
+            (ABLATION_CELLS, CSL_ABLATIONS)
+            if target == "ablations"
+            else (RELEASED_CELLS, (RELEASED_READING,))
+        )
         return [
             RunConfig(
                 dataset=dataset,
@@ -94,9 +125,9 @@ def target_runs(
                 loss_options=options,
             )
             for seed in seeds
-            for dataset, ratio in ABLATION_CELLS
+            for dataset, ratio in cells
             if (not datasets or dataset in datasets) and (not ratios or ratio in ratios)
-            for options in CSL_ABLATIONS
+            for options in variants
             if not losses or "csl" in losses
         ]
     runs = []

@@ -61,7 +61,15 @@ def test_reproduce_lists_table_runs(capsys, tmp_path):
 
 def test_target_runs_cover_the_paper_tables():
     table2 = target_runs("table2", "quick", seeds=[0, 1])
-    assert len(table2) == 2 * 4 * 12
+    # CIFAR-10 cells: 12 baselines + Weighted Softmax + Equalization; CIFAR-100 cells: 12.
+    assert len(table2) == 2 * (2 * 14 + 2 * 12)
+    extra = target_runs("table2", "quick", losses=["weighted-softmax", "equalization"])
+    assert [r.run_id for r in extra] == [
+        "cifar10-exp100-weighted-softmax-seed0",
+        "cifar10-exp100-equalization-seed0",
+        "cifar10-exp50-weighted-softmax-seed0",
+        "cifar10-exp50-equalization-seed0",
+    ]
     assert {(r.dataset, r.ratio) for r in table2} == {
         ("cifar10", 100),
         ("cifar10", 50),
@@ -103,9 +111,22 @@ def test_ablation_target_switches_one_csl_term_at_a_time():
         {"use_reinforcement": False},
         {"use_denominator": False},
         {"npred": "epoch"},
+        {"scale": 0.1},
+        {"scale": 0.01},
+        {"scale": 0.001},
+        {"batch_mean": True},
+        {"entropy_by": "prediction"},
     ]
     assert {(r.dataset, r.ratio, r.loss) for r in runs} == {("cifar10", 100, "csl")}
-    assert len({r.run_id for r in runs}) == 6
+    assert len({r.run_id for r in runs}) == 11
+
+
+def test_released_target_trains_the_released_reading_on_every_cifar_cell():
+    runs = target_runs("released", "quick", seeds=[0, 1, 2], datasets=["cifar10"], ratios=[50])
+    assert [(r.dataset, r.ratio, r.seed) for r in runs] == [("cifar10", 50, s) for s in (0, 1, 2)]
+    assert all(r.loss == "csl" and r.loss_options == {"reading": "released"} for r in runs)
+    cells = {(r.dataset, r.ratio) for r in target_runs("released", "quick")}
+    assert cells == {("cifar10", 100), ("cifar10", 50), ("cifar100", 200), ("cifar100", 100)}
 
 
 def _readme_commands(section: str) -> list[list[str]]:

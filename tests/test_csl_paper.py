@@ -354,3 +354,47 @@ def test_no_grad_and_eval_calls_are_not_special():
     assert a.epoch_trace() == b.epoch_trace()
     with pytest.raises(ValueError):
         a(torch.randn(2, 3), torch.tensor([0, 1]))  # paper reading needs features
+
+
+@pytest.mark.parametrize(
+    ("options", "factor"), [({"scale": 0.1}, 0.1), ({"batch_mean": True}, 1 / 4)]
+)
+def test_scale_and_batch_mean_multiply_only_the_term(options, factor):
+    # B = 4, so batch_mean divides the term by 4; scale=0.1 multiplies it by 0.1.
+    ce = F.cross_entropy(_t(LOGITS_2), torch.tensor(LABELS_2)).item()
+    loss = _run_two_epochs(CSLLoss([5, 3, 1], **options))
+    out = loss(_t(LOGITS_2), torch.tensor(LABELS_2), _t(FEATS_2)).item()
+    assert out - ce == pytest.approx(factor * (_hand_loss() - ce), rel=1e-5)
+
+
+def test_entropy_by_prediction_groups_by_argmax_and_gives_unpredicted_classes_ln_c():
+    # LOGITS_2 predicts 0, 0, 1, 0 (labels 0, 0, 1, 2): H_0 averages samples 0, 1 and 3,
+    # H_1 is sample 2's entropy, class 2 is never predicted -> ln 3. S stays by label.
+    loss = CSLLoss([5, 3, 1], entropy_by="prediction")
+    loss.start_epoch(0)
+    loss(_t(LOGITS_2), torch.tensor(LABELS_2), _t(FEATS_2))
+    loss.end_epoch(0)
+    ent = [-sum(q * math.log(q) for q in _softmax(row)) for row in LOGITS_2]
+    expected = [(ent[0] + ent[1] + ent[3]) / 3, ent[2], math.log(3)]
+    trace = loss.epoch_trace()
+    assert trace["entropy"] == pytest.approx(expected, rel=1e-6)
+    assert trace["semantic_scale"] == pytest.approx([2.0, 2.0, 2.0], rel=1e-6)  # ‖(1, 1)‖² = 2
+    by_label = CSLLoss([5, 3, 1])
+    by_label.start_epoch(0)
+    by_label(_t(LOGITS_2), torch.tensor(LABELS_2), _t(FEATS_2))
+    by_label.end_epoch(0)
+    assert by_label.epoch_trace()["entropy"] == pytest.approx(
+        [(ent[0] + ent[1]) / 2, ent[2], ent[3]], rel=1e-6
+    )
+
+
+@pytest.mark.parametrize(
+    "options", [{"scale": 0.5}, {"batch_mean": True}, {"entropy_by": "prediction"}]
+)
+def test_size_and_grouping_options_belong_to_the_paper_reading(options):
+    with pytest.raises(ValueError, match="paper"):
+        CSLLoss([3, 2, 1], reading="released", **options)
+    with pytest.raises(ValueError):
+        CSLLoss([3, 2, 1], entropy_by="logit")
+    with pytest.raises(ValueError):
+        CSLLoss([3, 2, 1], scale=0.0)

@@ -45,6 +45,9 @@ def test_csl_options_are_those_of_the_csl_loss():
         "use_npred": True,
         "use_reinforcement": True,
         "use_denominator": True,
+        "scale": 1.0,
+        "batch_mean": False,
+        "entropy_by": "label",
     }
     with pytest.raises(TypeError, match="use_gama"):
         build_loss("csl", COUNTS, use_gama=False)

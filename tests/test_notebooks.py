@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cslnb.book import COLAB_INSTALL_CELL, REPO_URL
+from cslnb.book import BANNER_START, COLAB_INSTALL_CELL, REPO_URL, profile_banner
 from cslnb.book_execution import CELL_METADATA, NOTEBOOK_METADATA
 from cslnb.records_migrate import find_absolute_paths
 
@@ -169,3 +169,22 @@ def test_outputs_hold_no_absolute_path(notebook: tuple[str, dict]) -> None:
     for i, cell in enumerate(_code_cells(nb), start=1):
         leaks = list(find_absolute_paths(cell.get("outputs", [])))
         assert not leaks, f"{name}: code cell {i} output shows a machine path: {leaks[:3]}"
+
+
+def test_committed_profile_banners_match_the_current_profiles(notebook: tuple[str, dict]) -> None:
+    """Every profile banner in a chapter's outputs describes its profile as defined now: a
+    chapter executed under an older definition (other epochs, model, summary) must be re-run."""
+    name, nb = notebook
+    for i, cell in enumerate(_code_cells(nb), start=1):
+        for output in cell.get("outputs", []):
+            text = output.get("text", "")
+            text = text if isinstance(text, str) else "".join(text)
+            if not text.startswith(BANNER_START):
+                continue
+            profile = text[len(BANNER_START) :].split(" ", 1)[0]
+            expected = profile_banner(profile)
+            assert text[: len(expected)] == expected, (
+                f"{name}: code cell {i} describes profile {profile!r} as it was defined when the "
+                f"chapter was executed, not as it is now; re-execute the chapter.\n"
+                f"committed:\n{text}\ncurrent:\n{expected}"
+            )

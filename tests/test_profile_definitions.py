@@ -178,3 +178,16 @@ def test_a_redefined_tiny_setting_leaves_the_cifar_records_current(tmp_path):
     }
     with pytest.raises(StaleRecordError, match=r"(?s)1 run record\(s\).*tiny\.json"):
         load_records(tmp_path)
+
+
+def test_quick_keeps_the_step_schedule_but_has_no_warm_up():
+    """What README, profiles.py and chapter 6 say ``quick`` keeps of the CIFAR recipe."""
+    from cslnb.train.recipes import CIFAR, CIFAR_IB
+
+    epochs = get_profile("quick").epochs
+    step, ib = CIFAR.scaled(epochs), CIFAR_IB.scaled(epochs)
+    # 5 warm-up epochs of 200 -> round(1.0) = 1, and a one-epoch warm-up is lr * 1/1: none.
+    assert step.warmup_epochs == 1 and step.lr_at(1) == CIFAR.lr == 0.1
+    assert step.milestones == (32, 36) and step.drw_epoch == 32  # DRW from (1-indexed) epoch 33
+    assert ib.milestones == (20, 32, 36) and ib.ib_start_epoch == 20
+    assert CIFAR.scaled(QUICK_V1.epochs).lr_at(1) == 0.1  # the first quick had none either

@@ -89,8 +89,8 @@ def test_table1_mean_std_and_difference_by_hand(results: Path, records: pd.DataF
 
 def test_missing_cells_name_their_command(records: pd.DataFrame) -> None:
     table = comparison_table(records, 1)
-    csl = _row(table, loss="csl", metric="cat")
-    assert (csl["method"], csl["paper"], csl["n_seeds"]) == ("CSL (paper reading)", 87.64, 1)
+    csl = _row(table, loss="csl", options="{}", metric="cat")
+    assert (csl["method"], csl["paper"], csl["n_seeds"]) == ("CSL (our paper reading)", 87.64, 1)
     assert csl["paper_method"] == "CSL.Ours" and csl["options"] == "{}"
     assert csl["status"] == "missing seed(s) 1"
     assert csl["command"] == (
@@ -202,7 +202,9 @@ def test_summary_verdicts_on_hand_made_runs() -> None:
         "ldam": "CSL lower",
     }
     assert summary.loc["ce", "difference"] == pytest.approx(10.5)
-    assert summary.loc["ce", "pooled_std"] == pytest.approx(((2.0 + 0.5) / 2) ** 0.5)
+    assert summary.loc["ce", "csl_std"] == pytest.approx(2**0.5)  # 80, 82
+    assert summary.loc["ce", "baseline_std"] == pytest.approx(0.5**0.5)  # 70, 71
+    assert summary.loc["ce", "interval"] == "paired" and summary.loc["ib", "interval"] == "Welch"
     assert summary.loc["ldam", "csl_range"] == "80.00–82.00"
     assert (summary.loc["ib", "n_csl"], summary.loc["ib", "n_baseline"]) == (2, 1)
     assert (summary.loc["ib", "csl_seeds"], summary.loc["ib", "baseline_seeds"]) == ("0 1", "0")
@@ -300,7 +302,7 @@ def test_ablation_table_matches_variants_by_options(records: pd.DataFrame) -> No
         "ci",
         ratio=50,
     )
-    assert list(table["variant"])[:2] == ["CSL (paper reading, all terms)", "released reading"]
+    assert list(table["variant"])[:2] == ["CSL (our paper reading, all terms)", "released reading"]
     assert len(table) == 2 + len(CSL_ABLATIONS) and table["variant"].iloc[-1] == "CE (no CSL term)"
     reference = float(csl["accuracy"].iloc[0])
     first, second = table.iloc[0], table.iloc[1]
@@ -311,7 +313,8 @@ def test_ablation_table_matches_variants_by_options(records: pd.DataFrame) -> No
     no_gamma = table[table["options"] == options_key({"use_gamma": False})].iloc[0]
     assert no_gamma["status"] == "not run yet" and no_gamma["n_seeds"] == 0
     assert no_gamma["command"] == (
-        "python -m cslnb reproduce ablations --profile ci --datasets cifar10 --ratios 50"
+        "python -m cslnb reproduce ablations --profile ci --seeds 0 1 2 --datasets cifar10 "
+        "--ratios 50"
     )
     assert no_gamma["effect"] == "not run yet"
     assert variant_label({"use_reinforcement": False}) == "no reinforcement (r_i = 0)"
@@ -320,13 +323,13 @@ def test_ablation_table_matches_variants_by_options(records: pd.DataFrame) -> No
 def test_headline_names_the_best_baseline_with_seeds() -> None:
     summary = csl_summary(pd.DataFrame(_summary_rows(HAND_MADE_RUNS)))
     assert csl_headline(summary, "cifar10", 100) == (
-        "CIFAR-10-LT, ratio 100: CSL (paper reading) 81.00% (seeds 0 1, range 80.00–82.00) "
+        "CIFAR-10-LT, ratio 100: CSL (our paper reading) 81.00% (seeds 0 1, range 80.00–82.00) "
         "against the best baseline, LDAM, 90.50% (seeds 0 1, range 90.00–91.00): 9.50 points "
         "lower, and CSL's best seed is below the baseline's worst."
     )
     without_ldam = csl_summary(pd.DataFrame(_summary_rows(HAND_MADE_RUNS[:6])))
     assert csl_headline(without_ldam, "cifar10", 100) == (
-        "CIFAR-10-LT, ratio 100: CSL (paper reading) 81.00% (seeds 0 1, range 80.00–82.00) "
+        "CIFAR-10-LT, ratio 100: CSL (our paper reading) 81.00% (seeds 0 1, range 80.00–82.00) "
         "against the best baseline, Focal, 82.00% (seeds 0 1, range 81.00–83.00): 1.00 points "
         "lower, within the seed spread (the seed ranges overlap)."
     )
@@ -340,7 +343,7 @@ def test_headline_on_real_records(records: pd.DataFrame) -> None:
     csl = records[records["loss"] == "csl"]["accuracy"].iloc[0]
     direction = "higher" if csl > statistics.mean(ce) else "lower"
     assert csl_headline(csl_summary(records), "cifar10", 50) == (
-        f"CIFAR-10-LT, ratio 50: CSL (paper reading) {csl:.2f}% (seeds 0, range "
+        f"CIFAR-10-LT, ratio 50: CSL (our paper reading) {csl:.2f}% (seeds 0, range "
         f"{csl:.2f}–{csl:.2f}) against the best baseline, CE, {statistics.mean(ce):.2f}% "
         f"(seeds 0 1, range {min(ce):.2f}–{max(ce):.2f}): "
         f"{abs(csl - statistics.mean(ce)):.2f} points {direction}, "
@@ -356,16 +359,20 @@ def test_table2_splits_into_its_four_cells(records: pd.DataFrame) -> None:
         ("cifar100", 200.0),
         ("cifar100", 100.0),
     ]
-    # + the released reading of CSL in the ablation cells (ratio 100 of both datasets)
-    assert [len(cell) for _, cell in cells] == [14, 13, 13, 14]
+    # + the released reading of CSL in every cell, + Weighted Softmax and Equalization loss
+    # on CIFAR-10 (no paper value there)
+    assert [len(cell) for _, cell in cells] == [16, 16, 14, 14]
+    extra = cells[1][1][cells[1][1]["loss"].isin(["weighted-softmax", "equalization"])]
+    assert list(extra["method"]) == ["Weighted Softmax", "Equalization loss (ESQL)"]
+    assert extra["paper"].isna().all() and set(extra["status"]) == {"not run yet"}
     released = _row(cells[0][1], options='{"reading": "released"}')
-    assert (released["method"], released["status"]) == ("CSL (released reading)", "not run yet")
+    assert (released["method"], released["status"]) == ("CSL (our released reading)", "not run yet")
     assert released["command"] == (
-        "python -m cslnb reproduce ablations --profile ci --seeds 0 1 --datasets cifar10 "
+        "python -m cslnb reproduce released --profile ci --seeds 0 1 --datasets cifar10 "
         "--ratios 100"
     )
-    assert list(cells[0][1]["method"]).index("CSL (released reading)") == (
-        list(cells[0][1]["method"]).index("CSL (paper reading)") + 1
+    assert list(cells[0][1]["method"]).index("CSL (our released reading)") == (
+        list(cells[0][1]["method"]).index("CSL (our paper reading)") + 1
     )
     assert reproduce_command(2, "quick", [0, 1], "cifar100", None, 200) == (
         "python -m cslnb reproduce table2 --profile quick --seeds 0 1 --datasets cifar100 "

@@ -14,6 +14,7 @@ from cslnb.report.figures import (
     count_correlation,
     plot_trace_heatmap,
     plot_trace_lines,
+    prediction_gaps,
     trace_snapshot,
 )
 
@@ -116,3 +117,19 @@ def test_count_correlation_is_undefined_without_ranks() -> None:
     flat["loss_trace"][1]["reinforcement"] = [0.0] * 5
     flat["loss_trace"][0]["reinforcement"] = [0.0] * 5
     assert all(np.isnan(count_correlation(flat, "reinforcement", epoch=1)))
+
+
+def test_prediction_gaps_list_the_epochs_without_a_prediction() -> None:
+    record = _record()
+    third = {**record["loss_trace"][1], "epoch": 3, "n_pred": [70.0, 0.0, 25.0, 15.0, 0.0]}
+    fourth = {**record["loss_trace"][1], "epoch": 4, "n_pred": [70.0, 5.0, 25.0, 15.0, 0.0]}
+    fifth = {**record["loss_trace"][1], "epoch": 5, "n_pred": [70.0, 0.0, 25.0, 15.0, 0.0]}
+    record["loss_trace"] += [third, fourth, fifth]
+    gaps = prediction_gaps(record)
+    # class 4 ("e"): no prediction in epochs 2-5; class 1 ("b"): epochs 3 and 5.
+    assert list(gaps["zero_epochs"]) == [0, 2, 0, 0, 4]
+    assert list(gaps["zero_in"]) == ["", "3, 5", "", "", "2–5"]
+    assert list(gaps["last_zero"]) == [0, 5, 0, 0, 5]
+    assert list(gaps["predicted_last"]) == [True, False, True, True, False]
+    assert list(gaps["name"]) == ["a", "b", "c", "d", "e"] and gaps.loc[4, "n_train"] == 10
+    assert gaps.loc[4, "test_accuracy"] == 0.0

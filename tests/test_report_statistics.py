@@ -16,12 +16,17 @@ import pytest
 from cslnb.report import csl_summary
 from cslnb.report.ablations import ablation_table, options_key
 from cslnb.report.comparison import method_name, rank_agreement
-from cslnb.report.summary import (
-    difference_interval,
-    interval_effect,
+from cslnb.report.seed_statistics import (
+    binomial_standard_error,
+    paired_interval,
+    permutation_p_value,
+    seed_difference,
     t_quantile,
     t_two_sided_mass,
+    welch_dof,
+    welch_interval,
 )
+from cslnb.report.summary import interval_effect
 
 RELEASED = options_key({"reading": "released"})
 
@@ -42,21 +47,81 @@ def test_t_mass_closed_forms() -> None:
         t_two_sided_mass(1.0, 0)
 
 
-def test_difference_interval_by_hand() -> None:
-    # a = 80, 82 and b = 70, 71: d = 10.5; s_p^2 = (2 + 0.5) / 2 = 1.25;
-    # half width = 4.3027 * sqrt(1.25) * sqrt(1/2 + 1/2) = 4.8105.
-    d, low, high = difference_interval(np.array([80.0, 82.0]), np.array([70.0, 71.0]))
-    assert d == pytest.approx(10.5)
-    assert (low, high) == (pytest.approx(5.6895, abs=1e-4), pytest.approx(15.3105, abs=1e-4))
-    # a = 1, 2, 3 and b = 5 (one seed): d = -3; s_p^2 = 2 / 2 = 1 (b adds no spread, 2 dof);
-    # half width = 4.3027 * 1 * sqrt(1/3 + 1) = 4.9683.
-    d, low, high = difference_interval(np.array([1.0, 2.0, 3.0]), np.array([5.0]))
-    assert d == pytest.approx(-3.0)
-    assert (low, high) == (pytest.approx(-7.9683, abs=1e-4), pytest.approx(1.9683, abs=1e-4))
-    # one seed on each side: no degree of freedom, no interval.
-    d, low, high = difference_interval(np.array([1.0]), np.array([2.0]))
-    assert d == -1.0 and math.isnan(low) and math.isnan(high)
-    assert all(math.isnan(v) for v in difference_interval(np.array([]), np.array([1.0, 2.0])))
+def test_welch_interval_by_hand() -> None:
+    # a = 1, 2, 3 and b = 4, 5, 6: s^2 = 1 on both sides, v = 1/3 each; dof =
+    # (2/3)^2 / ((1/3)^2 / 2 * 2) = 4; half = 2.7764 * sqrt(2/3) = 2.2669.
+    a, b = np.array([1.0, 2.0, 3.0]), np.array([4.0, 5.0, 6.0])
+    assert welch_dof(a, b) == pytest.approx(4.0)
+    d, low, high = welch_interval(a, b)
+    assert (d, low, high) == (
+        -3.0,
+        pytest.approx(-5.2669, abs=1e-4),
+        pytest.approx(-0.7331, abs=1e-4),
+    )
+    # b without spread: dof = v_a^2 / (v_a^2 / (n_a - 1)) = n_a - 1 = 1; a = 0, 10: s^2 = 50,
+    # v_a = 25, half = 12.7062 * 5 = 63.531 (the pooled interval would be 4.3027 * ... narrower).
+    d, low, high = welch_interval(np.array([0.0, 10.0]), np.array([5.0, 5.0, 5.0]))
+    assert welch_dof(np.array([0.0, 10.0]), np.array([5.0, 5.0, 5.0])) == pytest.approx(1.0)
+    assert (d, low, high) == (
+        0.0,
+        pytest.approx(-63.531, abs=1e-3),
+        pytest.approx(63.531, abs=1e-3),
+    )
+    # a = 80, 82 (v = 1) and b = 70, 71, 75 (s^2 = 7, v = 7/3): dof = (10/3)^2 / (1 + (7/3)^2 / 2)
+    # = 200/67, between 2 and 3, so the critical value lies between 4.3027 and 3.1824.
+    a, b = np.array([80.0, 82.0]), np.array([70.0, 71.0, 75.0])
+    assert welch_dof(a, b) == pytest.approx(200 / 67)
+    d, low, high = welch_interval(a, b)
+    error = math.sqrt(1 + 7 / 3)
+    assert d == pytest.approx(9.0) and 3.1824 * error < d - low < 4.3027 * error
+    # one seed on a side: no variance there, no interval; no spread anywhere: zero width.
+    assert math.isnan(welch_interval(np.array([1.0]), np.array([2.0, 3.0]))[1])
+    assert welch_interval(np.array([2.0, 2.0]), np.array([1.0, 1.0])) == (1.0, 1.0, 1.0)
+    assert all(math.isnan(v) for v in welch_interval(np.array([]), np.array([1.0, 2.0])))
+
+
+def test_paired_interval_and_identical_runs() -> None:
+    # d = 1, 2, 3: mean 2, s_d = 1, half = 4.3027 / sqrt(3) = 2.4841.
+    d, low, high = paired_interval(np.array([10.0, 12.0, 14.0]), np.array([9.0, 10.0, 11.0]))
+    assert (d, low, high) == (
+        2.0,
+        pytest.approx(-0.4841, abs=1e-4),
+        pytest.approx(4.4841, abs=1e-4),
+    )
+    # the same runs on both sides (e.g. CSL without denominator against CE): exactly 0.
+    same = np.array([46.6, 47.3, 48.7])
+    assert paired_interval(same, same) == (0.0, 0.0, 0.0)
+    assert math.isnan(paired_interval(np.array([1.0]), np.array([2.0]))[1])
+
+
+def test_permutation_p_value_counts_splits() -> None:
+    # 3 against 3: 20 splits; only the observed one and its mirror reach |d| = 3: p = 2/20.
+    assert permutation_p_value(np.array([1.0, 2.0, 3.0]), np.array([4.0, 5.0, 6.0])) == 0.1
+    # 2 against 2: 6 splits, the two extreme ones: p = 1/3; overlapping groups: larger.
+    assert permutation_p_value(np.array([80.0, 82.0]), np.array([70.0, 71.0])) == pytest.approx(
+        1 / 3
+    )
+    # a = 1, 4 and b = 2, 3: d = 0, every split is at least as extreme.
+    assert permutation_p_value(np.array([1.0, 4.0]), np.array([2.0, 3.0])) == 1.0
+    assert math.isnan(permutation_p_value(np.array([]), np.array([1.0])))
+
+
+def test_seed_difference_pairs_matching_seeds_only() -> None:
+    paired = seed_difference({0: 10.0, 1: 12.0, 2: 14.0}, {2: 11.0, 0: 9.0, 1: 10.0})
+    assert (paired.method, paired.dof, paired.difference) == ("paired", 2.0, 2.0)
+    assert paired.high == pytest.approx(4.4841, abs=1e-4)
+    welch = seed_difference({0: 1.0, 1: 2.0, 2: 3.0}, {0: 4.0, 1: 5.0, 3: 6.0})
+    assert (welch.method, welch.dof) == ("Welch", pytest.approx(4.0))
+    assert (welch.low, welch.p_value) == (pytest.approx(-5.2669, abs=1e-4), 0.1)
+
+
+def test_binomial_standard_error() -> None:
+    # quick's test subset: 200 images per class, 2,000 in all; at 50 %: 100 * sqrt(0.25 / n).
+    assert binomial_standard_error(50.0, 2000) == pytest.approx(1.1180, abs=1e-4)
+    assert binomial_standard_error(50.0, 200) == pytest.approx(3.5355, abs=1e-4)
+    assert binomial_standard_error(90.0, 100) == pytest.approx(3.0)
+    with pytest.raises(ValueError):
+        binomial_standard_error(50.0, 0)
 
 
 def test_interval_effect_words() -> None:
@@ -88,23 +153,27 @@ def test_summary_intervals_and_released_reading() -> None:
         _row("ce", 0, 70.0),
         _row("ce", 1, 71.0),
         _row("focal", 0, 81.0),
-        _row("focal", 1, 83.0),
+        _row("focal", 1, 82.0),
         _row("ib", 0, 60.0),
         _row("csl", 0, 69.0, RELEASED),
     ]
     summary = csl_summary(pd.DataFrame(rows)).set_index("baseline")
     assert summary.loc["ce", "method"] == "CE"
+    # ce, paired by seed: d = 10, 11, mean 10.5, s_d = sqrt(0.5), half = 12.7062 * 0.5 = 6.3531.
+    assert summary.loc["ce", "interval"] == "paired"
+    assert summary.loc["ce", "ci_low"] == pytest.approx(4.1469, abs=1e-4)
     assert summary.loc["ce", "effect"] == "CSL higher"
-    assert summary.loc["ce", "ci_low"] == pytest.approx(5.6895, abs=1e-4)
-    # focal: d = -1, s_p^2 = (2 + 2) / 2 = 2, half = 4.3027 * sqrt(2) * 1 = 6.0849.
-    assert summary.loc["focal", "ci_high"] == pytest.approx(5.0849, abs=1e-4)
+    assert summary.loc["ce", "p_value"] == pytest.approx(1 / 3)  # 2 of 6 splits
+    # focal: d = -1, 0: mean -0.5, the same half width 6.3531.
+    assert summary.loc["focal", "ci_high"] == pytest.approx(5.8531, abs=1e-4)
     assert summary.loc["focal", "effect"] == "no detectable effect at 2 vs 2 seeds"
-    # ib (one seed): d = 21, s_p^2 = 2 / 1, half = 12.7062 * sqrt(2) * sqrt(1/2 + 1) = 22.0078.
-    assert summary.loc["ib", "ci_low"] == pytest.approx(-1.0078, abs=1e-4)
+    # ib (one seed, seeds differ): Welch needs two seeds on each side, so no interval.
+    assert summary.loc["ib", "interval"] == "Welch" and math.isnan(summary.loc["ib", "ci_low"])
+    assert summary.loc["ib", "effect"] == "too few seeds for an interval"
     released = csl_summary(pd.DataFrame(rows), csl_options=RELEASED).set_index("baseline")
     assert released.loc["ce", "csl_mean"] == 69.0 and released.loc["ce", "n_csl"] == 1
     assert released.loc["ce", "difference"] == pytest.approx(69.0 - 70.5)
-    assert "CSL (released reading)" in released.attrs["caption"]
+    assert "CSL (our released reading)" in released.attrs["caption"]
 
 
 def test_ablation_intervals_ce_twins_and_silent_classes() -> None:
@@ -121,35 +190,39 @@ def test_ablation_intervals_ce_twins_and_silent_classes() -> None:
         _row("csl", 0, 10.0, RELEASED),
     ]
     table = ablation_table(pd.DataFrame(rows), "quick").set_index("variant")
-    reference = table.loc["CSL (paper reading, all terms)"]
+    reference = table.loc["CSL (our paper reading, all terms)"]
     # class 9 is right once in seed 2, so it is not silent in every seed
     assert reference["effect"] == "(reference)" and reference["zero_classes"] == 7
     assert reference["zero_class_ids"] == "2 3 4 5 6 7 8"
-    # no denominator vs reference: a = 40, 41; b = 9, 10, 11: d = 40.5 - 10 = 30.5;
-    # s_p^2 = (0.5 + 2) / 3; half = 3.1824 * sqrt(2.5 / 3) * sqrt(1/2 + 1/3) = 2.6519.
+    # no denominator (seeds 0 1) vs reference (seeds 0 1 2): Welch. a = 40, 41 (v = 1/4);
+    # b = 9, 10, 11 (v = 1/3): d = 30.5, dof = (7/12)^2 / ((1/4)^2 + (1/3)^2 / 2) = 49/17,
+    # between 2 and 3 degrees of freedom.
     row = table.loc["no denominator"]
-    assert row["difference"] == pytest.approx(30.5)
-    assert row["ci_low"] == pytest.approx(30.5 - 2.6519, abs=1e-3)
+    assert row["difference"] == pytest.approx(30.5) and row["interval"] == "Welch"
+    error = math.sqrt(7 / 12)
+    assert 3.1824 * error < 30.5 - row["ci_low"] < 4.3027 * error
     assert row["effect"] == "higher"
-    # vs CE (40, 42): d = -0.5; s_p^2 = (0.5 + 2) / 2; half = 4.3027 * sqrt(1.25) * 1 = 4.8105.
-    assert row["ce_high"] == pytest.approx(-0.5 + 4.8105, abs=1e-3)
+    # vs CE (40, 42), paired: d = 0, -1: mean -0.5, s_d = sqrt(0.5), half = 12.7062 * 0.5.
+    assert row["ce_interval"] == "paired"
+    assert row["ce_high"] == pytest.approx(-0.5 + 6.3531, abs=1e-3)
     assert row["ce_effect"] == "no detectable effect at 2 vs 2 seeds"
     assert row["same_as_ce"] == "1 of 2" and row["zero_classes"] == 0
     released = table.loc["released reading"]
-    assert released["n_seeds"] == 1 and released["effect"] == "no detectable effect at 1 vs 3 seeds"
-    # vs CE (40, 42), one degree of freedom: d = -31, s_p^2 = 2, half = 12.7062 * sqrt(2) *
-    # sqrt(1 + 1/2) = 22.0078: the interval (-53.0, -9.0) excludes 0.
-    assert released["ce_high"] == pytest.approx(-31 + 22.0078, abs=1e-3)
-    assert released["ce_effect"] == "lower"
+    # one seed against several: no interval on either comparison.
+    assert released["n_seeds"] == 1 and released["effect"] == "too few seeds for an interval"
+    assert math.isnan(released["ce_high"]) and released["ce_difference"] == pytest.approx(-31.0)
+    assert released["ce_effect"] == "too few seeds for an interval"
     assert table.loc["no γ (γ_i = 1)", "effect"] == "not run yet"
     assert table.loc["CE (no CSL term)", "ce_effect"] == "(reference)"
 
 
 def test_method_names() -> None:
     assert method_name("ce") == "CE" and method_name("ce-cb") == "CE + CB"
-    assert method_name("csl") == "CSL (paper reading)"
-    assert method_name("csl", RELEASED) == "CSL (released reading)"
-    assert method_name("csl", '{"use_gamma": false}') == 'CSL (paper reading) {"use_gamma": false}'
+    assert method_name("csl") == "CSL (our paper reading)"
+    assert method_name("csl", RELEASED) == "CSL (our released reading)"
+    assert (
+        method_name("csl", '{"use_gamma": false}') == 'CSL (our paper reading) {"use_gamma": false}'
+    )
     assert method_name("new-loss") == "new-loss"
 
 
@@ -189,4 +262,65 @@ def test_rank_agreement_by_hand() -> None:
     assert agreement["spearman"] == pytest.approx(-0.2)
     assert agreement["spearman_without_csl"] == pytest.approx(1.0)
     assert (agreement["csl_rank_paper"], agreement["csl_rank_ours"]) == (1, 4)
-    assert (agreement["top_paper"], agreement["top_ours"]) == ("CSL (paper reading)", "LDAM")
+    assert (agreement["top_paper"], agreement["top_ours"]) == ("CSL (our paper reading)", "LDAM")
+
+
+def test_ranking_pairs_count_ties_within_noise() -> None:
+    from cslnb.report.comparison import ranking_pairs
+
+    nan = float("nan")
+    comparison = _comparison(
+        [
+            ("ce", "", 70.0, 52.67),
+            ("ce-cb", "", 72.0, 52.68),  # 0.01 points from CE: a tie within 1.1 points
+            ("ldam", "", 73.0, 55.0),
+            ("focal", "", 70.0, 51.0),  # the paper ties CE and Focal
+            ("ib", "", nan, 50.0),  # no paper value: left out
+        ]
+    )
+    pairs = ranking_pairs(comparison, tie_within=1.1).set_index(["first", "second"])
+    assert len(pairs) == 6  # 4 methods: 4 * 3 / 2 pairs
+    assert pairs.loc[("CE", "CE + CB"), "verdict"] == "tie within noise"
+    assert pairs.loc[("CE", "Focal"), "verdict"] == "paper tie"  # ours 1.67 apart
+    assert pairs.loc[("CE", "LDAM"), "verdict"] == "agrees"  # -3 and -2.33
+    assert pairs.loc[("CE + CB", "Focal"), "verdict"] == "agrees"  # +2 and +1.68
+    assert pairs.loc[("LDAM", "Focal"), "verdict"] == "agrees"
+    assert pairs.loc[("CE + CB", "LDAM"), "verdict"] == "agrees"
+    assert pairs.loc[("CE", "CE + CB"), "ours_difference"] == pytest.approx(-0.01)
+    flipped = _comparison([("ce", "", 70.0, 55.0), ("ldam", "", 73.0, 50.0)])
+    assert list(ranking_pairs(flipped, 1.1)["verdict"]) == ["disagrees"]
+
+
+def test_variant_findings_one_line_per_variant() -> None:
+    from cslnb.report.ablations import variant_findings
+
+    collapsed = [50.0, 40.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    no_denominator = options_key({"use_denominator": False})
+    no_gamma = options_key({"use_gamma": False})
+    rows = [
+        *(_row("csl", s, 9.0 + s, per_class=collapsed) for s in (0, 1)),
+        _row("ce", 0, 40.0),
+        _row("ce", 1, 42.0),
+        _row("csl", 0, 40.0, no_denominator),  # per-class equal to CE's in both seeds
+        _row("csl", 1, 42.0, no_denominator),
+        _row("csl", 0, 41.0, no_gamma),
+        _row("csl", 1, 41.5, no_gamma),
+    ]
+    table = ablation_table(pd.DataFrame(rows), "quick")
+    findings = variant_findings(table, chance=10.0).set_index("variant")
+    # the reference: 9, 10 -> mean 9.5, within 2 points of chance 10; paired vs CE: d = -31,
+    # -32, s_d = sqrt(0.5), half = 12.7062 * 0.5 = 6.35: lower than CE.
+    assert findings.loc["CSL (our paper reading, all terms)", "shows"] == (
+        "lower than CE; loses classes in every seed (8); near chance"
+    )
+    assert findings.loc["no denominator", "shows"] == "identical to CE, run for run"
+    # no gamma: d = 1, -0.5 -> mean 0.25, s_d = 1.0607, half = 12.7062 * 0.75 = 9.53.
+    assert findings.loc["no γ (γ_i = 1)", "shows"] == "not detectably different from CE"
+    assert findings.loc["no γ (γ_i = 1)", "vs_ce"] == "+0.25 (-9.28 to +9.78)"
+    assert findings.loc["term × 0.1", "shows"] == "not run yet"
+    assert findings.loc["term × 0.1", "command"] == (
+        "python -m cslnb reproduce ablations --profile quick --seeds 0 1 2 --datasets cifar10 "
+        "--ratios 100"
+    )
+    assert findings.loc["no denominator", "command"] == ""
+    assert "CE (no CSL term)" not in findings.index

@@ -78,7 +78,9 @@ def _decode_split(files: list[list[Path]], desc: str) -> tuple[np.ndarray, np.nd
     images = np.empty((total, CIFAR_SIDE, CIFAR_SIDE, 3), dtype=np.uint8)
     labels = np.repeat(np.arange(len(files), dtype=np.int64), [len(g) for g in files])
     flat = [path for group in files for path in group]
-    for i, path in enumerate(tqdm(flat, desc=desc, unit="img", mininterval=1.0)):
+    # disable=None: no bar where stderr is not a terminal (a notebook kernel, a log file).
+    bar = tqdm(flat, desc=desc, unit="img", mininterval=1.0, disable=None)
+    for i, path in enumerate(bar):
         with Image.open(path) as im:
             if im.size != (CIFAR_SIDE, CIFAR_SIDE):
                 raise ValueError(f"{path} is {im.size[0]}x{im.size[1]}, CIFAR images are 32x32")

@@ -52,6 +52,7 @@ from cslnb.losses.csl_released import ReleasedCSLState
 
 READINGS = ("paper", "released")
 NPRED_MODES = ("batch", "epoch")
+ENTROPY_GROUPINGS = ("label", "prediction")
 TRACE_KEYS = ("semantic_scale", "entropy", "gamma", "n_pred", "reinforcement")
 
 
@@ -71,6 +72,13 @@ class CSLLoss(LongTailLoss):
         use_reinforcement: paper reading only; ``False`` sets r_i = 0.
         use_denominator: paper reading only; ``False`` sets the denominator to 1 — the
             additional term then only shifts the loss value and has no gradient.
+        scale: paper reading only; λ, a factor on the additional term (1 in the paper).
+        batch_mean: paper reading only; ``True`` divides the additional term by the batch
+            size B (N_pred,i and r_i as fractions of the batch, the denominator a mean over
+            the batch), so that its size no longer grows with B.
+        entropy_by: paper reading only; ``"label"`` (default) averages H_i over the samples
+            labelled i, ``"prediction"`` over the samples predicted as i (Algorithm 1's
+            wording; a class predicted for no sample gets H_i = ln C).
 
     ``forward(logits, labels, features)`` returns the scalar loss; the paper reading needs
     ``features`` (B × D pooled penultimate features), the released reading ignores them.
@@ -98,17 +106,28 @@ class CSLLoss(LongTailLoss):
         use_npred: bool = True,
         use_reinforcement: bool = True,
         use_denominator: bool = True,
+        scale: float = 1.0,
+        batch_mean: bool = False,
+        entropy_by: str = "label",
     ) -> None:
         super().__init__(class_counts)
         if reading not in READINGS:
             raise ValueError(f"reading must be one of {READINGS}, got {reading!r}")
         if npred not in NPRED_MODES:
             raise ValueError(f"npred must be one of {NPRED_MODES}, got {npred!r}")
+        if entropy_by not in ENTROPY_GROUPINGS:
+            raise ValueError(f"entropy_by must be one of {ENTROPY_GROUPINGS}, got {entropy_by!r}")
         if eps <= 0:
             raise ValueError("eps must be positive")
+        if scale <= 0:
+            raise ValueError(f"scale must be positive, got {scale!r}")
         switches = (use_gamma, use_npred, use_reinforcement, use_denominator)
-        if reading == "released" and (npred != "batch" or not all(switches)):
-            raise ValueError("npred and the use_* ablation switches apply to reading='paper' only")
+        paper_only = (npred == "batch", *switches, scale == 1.0, not batch_mean)
+        if reading == "released" and not (all(paper_only) and entropy_by == "label"):
+            raise ValueError(
+                "npred, scale, batch_mean, entropy_by and the use_* ablation switches apply to "
+                "reading='paper' only"
+            )
         self.reading = reading
         self.k = float(k)
         self.eps = float(eps)
@@ -124,6 +143,9 @@ class CSLLoss(LongTailLoss):
                 use_npred=use_npred,
                 use_reinforcement=use_reinforcement,
                 use_denominator=use_denominator,
+                scale=scale,
+                batch_mean=batch_mean,
+                entropy_by=entropy_by,
             )
         else:
             self.state = ReleasedCSLState(self.num_classes, k=k, eps=eps)

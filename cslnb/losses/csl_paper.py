@@ -36,6 +36,18 @@ For a training batch of B samples with logits ``z`` (B × C), probabilities
   γ_i = 1; ``use_npred=False`` → N_pred,i = 1; ``use_reinforcement=False`` → r_i = 0;
   ``use_denominator=False`` → denominator = 1, so the additional term is a constant that only
   shifts the loss value and contributes no gradient at all.
+* **Size of the term** (chapter 9's scale sweep): ``scale=λ`` multiplies the additional term by
+  λ (default 1). ``batch_mean=True`` divides it by the batch size B, which is the same as
+  counting N_pred,i and r_i as fractions of the batch and taking the *mean* squared distance
+  over the batch in the denominator: ``((γ_i N_pred,i + r_i)/B)² / ((1/B) Σ_b Σ_c (p_bc −
+  e_i,c)²)`` (up to ε). The numerator grows like B² and the denominator like B, so without
+  it the term's gradient per sample is about B times cross-entropy's (whose batch mean gives
+  each sample a weight 1/B); with it the term no longer depends on the batch size.
+* **Grouping of H_i**: ``entropy_by="label"`` (default) averages the entropy over the samples
+  *labelled* i; ``entropy_by="prediction"`` over the samples *predicted* as i (Algorithm 1:
+  "based on their predictions"). A class predicted for no sample of the epoch then has no
+  entropy to average; it gets ``H_i = ln C``, the entropy of a uniform guess (our choice: the
+  network is not confident about a class it never predicts). S_i stays grouped by label.
 
 Ambiguities of the paper and the choices made here: the paper defines N_pred,i as the number
 of predictions "during its validation in this epoch" while Algorithm 1 counts them per
@@ -47,6 +59,8 @@ summed over the batch's samples); the reward k is compared between whole epochs.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.distributed as dist
@@ -77,8 +91,14 @@ class PaperCSLState(nn.Module):
         use_npred: bool,
         use_reinforcement: bool,
         use_denominator: bool,
+        scale: float = 1.0,
+        batch_mean: bool = False,
+        entropy_by: str = "label",
     ) -> None:
         super().__init__()
+        self.scale = float(scale)
+        self.batch_mean = batch_mean
+        self.entropy_by = entropy_by
         self.num_classes = num_classes
         self.k = float(k)
         self.eps = float(eps)
@@ -122,7 +142,9 @@ class PaperCSLState(nn.Module):
             denom = one_hot_distance_sums(p) + self.eps
         else:
             denom = torch.ones(c, dtype=dtype, device=z.device)
-        extra = (numerator / denom).sum() / c
+        extra = (numerator / denom).sum() / c * self.scale
+        if self.batch_mean:
+            extra = extra / batch
         extra = torch.where(self.has_stats, extra, torch.zeros_like(extra))
         return ce + extra
 
@@ -137,8 +159,10 @@ class PaperCSLState(nn.Module):
         zero = torch.zeros((), dtype=torch.float64, device=w.device)
         self.acc_count.index_add_(0, labels, w)
         self.acc_norm_sum.index_add_(0, labels, torch.where(valid, norms, zero))
-        self.acc_entropy_sum.index_add_(0, labels, torch.where(valid, entropy, zero))
-        self.acc_pred.index_add_(0, p.argmax(dim=1), w)
+        predicted = p.argmax(dim=1)
+        entropy_groups = labels if self.entropy_by == "label" else predicted
+        self.acc_entropy_sum.index_add_(0, entropy_groups, torch.where(valid, entropy, zero))
+        self.acc_pred.index_add_(0, predicted, w)
         self.acc_samples.add_(w.sum())
 
     def numerator(self, p: torch.Tensor, batch: int) -> torch.Tensor:
@@ -195,7 +219,13 @@ class PaperCSLState(nn.Module):
         zero = torch.zeros_like(count)
         safe = count.clamp_min(1.0)
         s = torch.where(present, (self.acc_norm_sum / safe) ** 2, zero)
-        h = torch.where(present, self.acc_entropy_sum / safe, zero)
+        if self.entropy_by == "label":
+            h = torch.where(present, self.acc_entropy_sum / safe, zero)
+        else:
+            predicted = self.acc_pred > 0
+            uniform = torch.full_like(count, math.log(self.num_classes))
+            h_pred = self.acc_entropy_sum / self.acc_pred.clamp_min(1.0)
+            h = torch.where(present, torch.where(predicted, h_pred, uniform), zero)
         s_max = s.max()
         ok = present & (s_max > 0)
         gamma_den = (1.0 + eps) * h.clamp_min(eps) * torch.where(s_max > 0, s_max, 1.0)

@@ -5,8 +5,10 @@
   split per cell (:func:`comparison_cells`), CSL's difference to each method,
   :func:`rank_agreement`: how our ranking of the methods correlates with the paper's;
 * :mod:`cslnb.report.summary` -- :func:`csl_summary`: does CSL beat each baseline, by how much,
-  with a Student-t interval of the difference over seeds (:func:`difference_interval`);
-  :func:`csl_headline`: one sentence on CSL against a cell's best baseline;
+  with an interval of the difference over seeds; :func:`csl_headline`: one sentence on CSL
+  against a cell's best baseline;
+* :mod:`cslnb.report.seed_statistics` -- paired and Welch intervals over seeds, the exact
+  permutation test, the binomial error of a test-set accuracy;
 * :mod:`cslnb.report.ablations` -- :func:`ablation_table`: each CSL variant against the paper
   reading and against CE;
 * :mod:`cslnb.report.formatting` -- notebook-ready strings and ``Styler`` of a comparison, and

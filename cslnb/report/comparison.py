@@ -5,11 +5,11 @@ paper's value, our mean and standard deviation over seeds for one profile, the d
 ours - paper, and -- where records are missing -- the command that produces them.
 
 Methods are named one way in every table (:data:`METHOD_NAMES`, e.g. ``CE``, ``CE + CB``,
-``CSL (paper reading)``), whatever the paper printed in that table (``Baseline (CE)``,
+``CSL (our paper reading)``), whatever the paper printed in that table (``Baseline (CE)``,
 ``CB``, ``CSL Ours``, ...); the printed name stays in the column ``paper_method``. Next to the
 paper reading of CSL (the runs behind the paper's "CSL Ours" row) each cell that has released
-reading runs (or is an ablation cell, :data:`cslnb.reproduce.ABLATION_CELLS`) gets a row for
-the released reading, which has no paper value.
+reading runs (or is a cell of Tables 1-2, :data:`cslnb.reproduce.RELEASED_CELLS`) gets a row
+for the released reading, which has no paper value.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from cslnb.report.runs import (
     select_profile,
     variant_runs,
 )
-from cslnb.reproduce import ABLATION_CELLS, TABLE_CELLS, TABLE_CSL_VARIANTS
+from cslnb.reproduce import RELEASED_CELLS, TABLE_CELLS, TABLE_CSL_VARIANTS
 
 GROUPED_DATASETS = ("cifar100", "imagenet-lt", "tiny-imagenet")
 """Datasets whose rows carry many/medium/few accuracies (CIFAR-10-LT's groups are degenerate:
@@ -71,17 +71,19 @@ METHOD_NAMES = {
     "logit-adjusted": "Logit adjustment",
     "weighted-softmax": "Weighted Softmax",
     "equalization": "Equalization loss (ESQL)",
-    "csl": "CSL (paper reading)",
+    "csl": "CSL (our paper reading)",
 }
 """The one name of each loss in every table and sentence (the paper's method names where the
 paper has the method)."""
-CSL_READINGS = {DEFAULT_OPTIONS: "CSL (paper reading)", RELEASED: "CSL (released reading)"}
+CSL_READINGS = {DEFAULT_OPTIONS: "CSL (our paper reading)", RELEASED: "CSL (our released reading)"}
 
 
 def method_name(loss: str, options: str = DEFAULT_OPTIONS) -> str:
     """The table name of ``loss`` run with ``options`` (``loss_options`` as records store
-    them): ``CE``, ``CSL (paper reading)``, ``CSL (released reading)``; an unknown loss keeps
-    its name, other options are appended (``csl {"use_gamma": false}``)."""
+    them): ``CE``, ``CSL (our paper reading)``, ``CSL (our released reading)``; an unknown loss
+    keeps its name, other options are appended (``csl {"use_gamma": false}``). "Our": the
+    readings are our implementations of the paper's text and of the released code, so a poor
+    result of a reading is a result of our reading, not a measurement of the authors' runs."""
     if loss == CSL and options in CSL_READINGS:
         return CSL_READINGS[options]
     name = METHOD_NAMES.get(loss, loss)
@@ -163,7 +165,7 @@ def _command(
     if _table_trains(table, options):
         return reproduce_command(table, profile, seeds, dataset, loss, ratio)
     return (
-        f"python -m cslnb reproduce ablations --profile {profile} "
+        f"python -m cslnb reproduce released --profile {profile} "
         f"--seeds {' '.join(map(str, seeds))} --datasets {dataset} --ratios {ratio:g}"
     )
 
@@ -188,8 +190,8 @@ def comparison_table(
 
     ``records`` is :func:`cslnb.records.load_records` output; runs with non-default loss options
     are left out, except CSL's released reading: its row (no paper value) follows the paper
-    reading's in every cell that has its runs or is one of :data:`ABLATION_CELLS` (whose
-    ``reproduce ablations`` target trains it). With ``profile=None`` the records must hold one
+    reading's in every cell that has its runs or is one of :data:`RELEASED_CELLS` (whose
+    ``reproduce released`` target trains it). With ``profile=None`` the records must hold one
     profile only (:class:`ValueError` otherwise). ``seeds`` are the seeds every cell should
     have (default: every seed among the profile's runs, else 0). Malformed runs raise
     :class:`cslnb.records.RecordError` naming the run. The caption is in ``.attrs["caption"]``.
@@ -207,7 +209,7 @@ def comparison_table(
             & ((paper["ratio"] == float(ratio)) | paper["ratio"].isna())
         ]
         released = CSL in losses and (
-            (dataset, ratio) in ABLATION_CELLS
+            (dataset, ratio) in RELEASED_CELLS
             or _table_trains(table, RELEASED)
             or not _cell_runs(released_runs, dataset, ratio, CSL).empty
         )
@@ -340,3 +342,49 @@ def rank_agreement(comparison: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def ranking_pairs(comparison: pd.DataFrame, tie_within: float) -> pd.DataFrame:
+    """Every pair of methods of a cell that have a paper value and our run (metric ``avg``):
+    does our ordering of the pair agree with the paper's?
+
+    One row per pair: ``dataset, ratio, first, second`` (method names), ``paper_difference`` and
+    ``ours_difference`` (first - second), and ``verdict``: ``tie within noise`` when our means
+    differ by less than ``tie_within`` points (e.g. the binomial standard error of the test
+    subset, :func:`cslnb.report.seed_statistics.binomial_standard_error`: such a pair can neither
+    agree nor disagree), ``paper tie`` when the paper's values are equal, else ``agrees`` or
+    ``disagrees``.
+    """
+    both = comparison[
+        (comparison["metric"] == "avg") & comparison["paper"].notna() & (comparison["n_seeds"] > 0)
+    ]
+    rows = []
+    for (dataset, ratio), cell in both.groupby(["dataset", "ratio"], sort=False):
+        records = cell.to_dict("records")
+        for i, first in enumerate(records):
+            for second in records[i + 1 :]:
+                paper = first["paper"] - second["paper"]
+                ours = first["ours_mean"] - second["ours_mean"]
+                if abs(ours) < tie_within:
+                    verdict = "tie within noise"
+                elif paper == 0:
+                    verdict = "paper tie"
+                else:
+                    verdict = "agrees" if (paper > 0) == (ours > 0) else "disagrees"
+                rows.append(
+                    {
+                        "dataset": dataset,
+                        "ratio": ratio,
+                        "first": first["method"],
+                        "second": second["method"],
+                        "paper_difference": paper,
+                        "ours_difference": ours,
+                        "verdict": verdict,
+                    }
+                )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "dataset", "ratio", "first", "second", "paper_difference", "ours_difference", "verdict"
+        ],
+    )  # fmt: skip

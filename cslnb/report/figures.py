@@ -296,3 +296,47 @@ def count_correlation(
         return float("nan"), float("nan")
     result = spearmanr(counts, values)
     return float(result.statistic), float(result.pvalue)
+
+
+def _epoch_ranges(epochs: np.ndarray) -> str:
+    """Sorted epoch numbers as ranges: ``[2, 3, 4, 5, 9]`` -> ``"2–5, 9"`` (``""`` if none)."""
+    parts: list[str] = []
+    start = previous = None
+    for epoch in (int(e) for e in epochs):
+        if previous is not None and epoch == previous + 1:
+            previous = epoch
+            continue
+        if start is not None:
+            parts.append(f"{start}" if start == previous else f"{start}–{previous}")
+        start = previous = epoch
+    if start is not None:
+        parts.append(f"{start}" if start == previous else f"{start}–{previous}")
+    return ", ".join(parts)
+
+
+def prediction_gaps(record: Mapping[str, Any] | str | Path) -> pd.DataFrame:
+    """When each class went without a single argmax prediction in an epoch's training batches.
+
+    One row per class (indexed by class): ``name``, ``n_train``; ``zero_epochs`` (traced epochs
+    with ``N_pred,i = 0``), ``zero_in`` (those epochs as ranges, ``"2–5, 9"``), ``last_zero``
+    (the last of them, 0 if none), ``predicted_last``
+    (whether the class is predicted in the last traced epoch: ``False`` means it never
+    recovered) and ``test_accuracy`` (final, %). Compare a CSL run with its control, the run
+    without the denominator (identical to cross-entropy, chapter 9), to see which gaps CSL adds.
+    """
+    record, source = _load(record)
+    epochs, n_pred = trace_matrix(record, "n_pred", source)
+    snapshot = trace_snapshot(record)
+    zero = n_pred == 0
+    return pd.DataFrame(
+        {
+            "name": snapshot["name"],
+            "n_train": snapshot["n_train"],
+            "zero_epochs": zero.sum(axis=0),
+            "zero_in": [_epoch_ranges(epochs[zero[:, c]]) for c in range(n_pred.shape[1])],
+            "last_zero": [int(epochs[zero[:, c]].max(initial=0)) for c in range(n_pred.shape[1])],
+            "predicted_last": ~zero[-1],
+            "test_accuracy": snapshot["test_accuracy"],
+        },
+        index=snapshot.index,
+    )

@@ -3,8 +3,11 @@
 The verdict compares seed *ranges*: ``CSL higher`` when CSL's worst seed beats the baseline's
 best seed, ``CSL lower`` when CSL's best seed is below the baseline's worst, otherwise
 ``within seed spread``. With fewer than two seeds on either side the spread is unknown and the
-verdict says so; the difference of means is reported either way, with a Student-t interval over
-seeds (:func:`difference_interval`) and what that interval can tell (:func:`interval_effect`).
+verdict says so. With 3 seeds against 3 a non-overlap is exactly an exact permutation p-value of
+2/20 = 0.10, so the verdict is not stricter than a 95 % interval. The difference of means is
+reported either way, with its 95 % interval over seeds (paired where both methods have the same
+seeds, Welch's otherwise: :func:`cslnb.report.seed_statistics.seed_difference`), the exact
+permutation p-value, and what the interval can tell (:func:`interval_effect`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from cslnb.report.runs import (
     select_profile,
     variant_runs,
 )
+from cslnb.report.seed_statistics import seed_difference
 
 CSL = "csl"
 HIGHER = "CSL higher"
@@ -42,7 +46,10 @@ SUMMARY_COLUMNS = (
     "ci_low",
     "ci_high",
     "effect",
-    "pooled_std",
+    "interval",
+    "p_value",
+    "csl_std",
+    "baseline_std",
     "csl_range",
     "baseline_range",
     "n_csl",
@@ -52,87 +59,6 @@ SUMMARY_COLUMNS = (
     "verdict",
 )
 USED_COLUMNS = ("run_id", "profile", "loss", "loss_options", "seed", "accuracy", *CELL)
-
-
-def pooled_std(a: np.ndarray, b: np.ndarray) -> float:
-    """Pooled sample standard deviation of two groups (NaN with under one degree of freedom)."""
-    dof = a.size + b.size - 2
-    if dof < 1:
-        return float("nan")
-    squares = sum(float(((x - x.mean()) ** 2).sum()) for x in (a, b))
-    return math.sqrt(squares / dof)
-
-
-def t_two_sided_mass(t: float, dof: int) -> float:
-    """P(|T| <= t) for Student's t with an integer number of degrees of freedom ``dof`` >= 1.
-
-    The closed form of Abramowitz & Stegun (26.7.3-4), with theta = atan(t / sqrt(dof)):
-
-    * dof odd: ``(2/pi) * (theta + sin(theta) * (cos(theta) + 2/3 cos^3(theta) + ...
-      + (2*4*...*(dof-3)) / (1*3*...*(dof-2)) cos^(dof-2)(theta)))`` (for dof = 1 only
-      ``2 theta / pi``);
-    * dof even: ``sin(theta) * (1 + 1/2 cos^2(theta) + (1*3)/(2*4) cos^4(theta) + ...
-      + (1*3*...*(dof-3)) / (2*4*...*(dof-2)) cos^(dof-2)(theta))``.
-    """
-    if dof < 1 or int(dof) != dof:
-        raise ValueError(f"dof must be a positive integer, got {dof!r}")
-    theta = math.atan(abs(t) / math.sqrt(dof))
-    sin, cos = math.sin(theta), math.cos(theta)
-    if dof % 2 == 1:
-        term, series = cos, 0.0
-        for k in range(1, (dof - 1) // 2 + 1):
-            series += term
-            term *= cos * cos * (2 * k) / (2 * k + 1)
-        return 2 / math.pi * (theta + sin * series)
-    term, series = 1.0, 0.0
-    for k in range(1, dof // 2 + 1):
-        series += term
-        term *= cos * cos * (2 * k - 1) / (2 * k)
-    return sin * series
-
-
-def t_quantile(confidence: float, dof: int) -> float:
-    """The two-sided critical value t* with P(|T| <= t*) = ``confidence`` (Student's t, ``dof``
-    degrees of freedom), found by bisection on :func:`t_two_sided_mass`; e.g. 4.303 for 0.95 and
-    dof 2, 2.776 for dof 4."""
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must lie in (0, 1), got {confidence!r}")
-    low, high = 0.0, 1.0
-    while t_two_sided_mass(high, dof) < confidence:
-        low, high = high, 2 * high
-    for _ in range(200):
-        middle = (low + high) / 2
-        if t_two_sided_mass(middle, dof) < confidence:
-            low = middle
-        else:
-            high = middle
-        if high - low < 1e-12 * high:
-            break
-    return (low + high) / 2
-
-
-def difference_interval(
-    a: np.ndarray, b: np.ndarray, confidence: float = 0.95
-) -> tuple[float, float, float]:
-    """Difference of means ``mean(a) - mean(b)`` and its Student-t interval over seeds.
-
-    With n_a and n_b seeds, sample variances s_a^2 and s_b^2 and dof = n_a + n_b - 2, the
-    pooled standard deviation is ``s_p = sqrt(((n_a - 1) s_a^2 + (n_b - 1) s_b^2) / dof)``
-    and the interval is ``d ± t*(confidence, dof) * s_p * sqrt(1/n_a + 1/n_b)``, where
-    d = mean(a) - mean(b) and t* is :func:`t_quantile`. It assumes both groups' seeds scatter
-    with one common variance (the pooled one), so a single seed on one side still gets an
-    interval when the other side has at least two. Returns ``(d, low, high)``; the bounds are
-    NaN with fewer than one degree of freedom (and d is NaN if a group is empty).
-    """
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if a.size == 0 or b.size == 0:
-        return float("nan"), float("nan"), float("nan")
-    difference = float(a.mean() - b.mean())
-    spread = pooled_std(a, b)
-    if math.isnan(spread):
-        return difference, float("nan"), float("nan")
-    half = t_quantile(confidence, a.size + b.size - 2) * spread * math.sqrt(1 / a.size + 1 / b.size)
-    return difference, difference - half, difference + half
 
 
 def interval_effect(
@@ -161,6 +87,10 @@ def verdict(csl: np.ndarray, baseline: np.ndarray) -> str:
     return WITHIN
 
 
+def _std(values: np.ndarray) -> float:
+    return float(values.std(ddof=1)) if values.size > 1 else float("nan")
+
+
 def _range(values: np.ndarray) -> str:
     return f"{values.min():.2f}–{values.max():.2f}"
 
@@ -176,9 +106,11 @@ def csl_summary(
 
     One row per baseline and cell: ``baseline`` (the loss), ``method`` (its name in tables,
     :func:`cslnb.report.comparison.method_name`), ``dataset, imb_type, ratio, csl_mean,
-    baseline_mean, difference`` (CSL - baseline), ``ci_low, ci_high`` (its 95 % Student-t
-    interval over seeds, :func:`difference_interval`), ``effect`` (:func:`interval_effect`:
-    ``CSL higher``, ``CSL lower`` or no detectable effect), ``pooled_std, csl_range,
+    baseline_mean, difference`` (CSL - baseline), ``ci_low, ci_high`` (its 95 % interval over
+    seeds), ``effect`` (:func:`interval_effect`: ``CSL higher``, ``CSL lower`` or no detectable
+    effect), ``interval`` (``paired`` when both have the same seeds, else ``Welch``:
+    :func:`cslnb.report.seed_statistics.seed_difference`), ``p_value`` (exact permutation
+    test), ``csl_std, baseline_std`` (standard deviations over seeds), ``csl_range,
     baseline_range, n_csl, n_baseline, csl_seeds, baseline_seeds`` (the seeds, e.g.
     ``"0 1 2"``), ``verdict`` (seed ranges). Baselines are the runs with default loss options of
     one profile; CSL is the run whose ``loss_options`` equal ``csl_options`` (default: the
@@ -195,15 +127,18 @@ def csl_summary(
     rows = []
     for (dataset, imb_type, ratio), cell in runs.groupby(list(CELL), sort=True):
         by_loss = {
-            loss: np.asarray([check_accuracy(row) for row in group.to_dict("records")])
+            loss: {int(row["seed"]): check_accuracy(row) for row in group.to_dict("records")}
             for loss, group in cell.groupby("loss", sort=True)
         }
         seeds = {loss: _seeds(group) for loss, group in cell.groupby("loss", sort=True)}
         if CSL not in by_loss:
             continue
-        csl = by_loss.pop(CSL)
-        for baseline, values in by_loss.items():
-            difference, low, high = difference_interval(csl, values)
+        csl_by_seed = by_loss.pop(CSL)
+        csl = np.asarray(list(csl_by_seed.values()))
+        for baseline, by_seed in by_loss.items():
+            values = np.asarray(list(by_seed.values()))
+            compared = seed_difference(csl_by_seed, by_seed)
+            low, high = compared.low, compared.high
             rows.append(
                 {
                     "baseline": baseline,
@@ -213,11 +148,14 @@ def csl_summary(
                     "ratio": float(ratio),
                     "csl_mean": float(csl.mean()),
                     "baseline_mean": float(values.mean()),
-                    "difference": difference,
+                    "difference": compared.difference,
                     "ci_low": low,
                     "ci_high": high,
                     "effect": interval_effect(low, high, csl.size, values.size, HIGHER, LOWER),
-                    "pooled_std": pooled_std(csl, values),
+                    "interval": compared.method,
+                    "p_value": compared.p_value,
+                    "csl_std": _std(csl),
+                    "baseline_std": _std(values),
                     "csl_range": _range(csl),
                     "baseline_range": _range(values),
                     "n_csl": int(csl.size),
@@ -230,8 +168,9 @@ def csl_summary(
     result = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
     result.attrs["caption"] = (
         f"{method_name(CSL, csl_options)} against each baseline in our runs (profile "
-        f"{profile!r}); difference = CSL − baseline with its 95 % Student-t interval over "
-        "seeds; the verdict compares seed ranges"
+        f"{profile!r}); difference = CSL − baseline with its 95 % interval over seeds (paired "
+        "where the seeds match, Welch's otherwise) and exact permutation p-value; the verdict "
+        "compares seed ranges"
     )
     return result
 
@@ -250,7 +189,7 @@ def csl_headline(summary: pd.DataFrame, dataset: str, ratio: float) -> str:
     ``summary`` is :func:`csl_summary` output (of the paper reading, which the sentence names).
     The sentence gives both means, their seeds and seed ranges, the difference and what the
     verdict means; a cell without a CSL run and a baseline says so. Example: ``CIFAR-10-LT,
-    ratio 100: CSL (paper reading) 25.77% (seeds 0 1 2, range 25.10–26.50) against the best
+    ratio 100: CSL (our paper reading) 25.77% (seeds 0 1 2, range 25.10–26.50) against the best
     baseline, Balanced Softmax, 56.90% (seeds 0 1 2, range 56.20–57.60): 31.13 points lower,
     and CSL's best seed is below the baseline's worst.``
     """
