@@ -145,3 +145,16 @@ def test_jobs_must_be_positive(tmp_path: Path, capsys):
     with pytest.raises(SystemExit):
         main(["reproduce", "table1", "--jobs", "0"])
     assert "must be at least 1" in capsys.readouterr().err
+
+
+def test_no_progress_leaves_only_the_result_lines(tmp_path, capsys):
+    """``reproduce --no-progress``: no batch bar and no run bar; each result and the summary."""
+    args = ["reproduce", "table1", "--profile", "ci", "--losses", "ce", "--device", "cpu"]
+    args += ["--out", str(tmp_path), "--runs", str(tmp_path), "--no-progress"]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    lines = captured.out.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("cifar10-exp50-ce-seed0: accuracy ")
+    assert lines[1].startswith("1 runs: 1 finished")
