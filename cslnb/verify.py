@@ -18,7 +18,9 @@ folder of the record, and :func:`verify` sets side by side:
   than two seeds in the folder, **no seed spread** to compare with.
 
 A verification *fails* (non-zero exit) for "outside seed noise", and for any difference when
-the conditions match: the same hardware and settings must give the same numbers.
+the conditions match: the same hardware and settings must give the same numbers. The range of
+three seeds is itself a rough measure (two runs of different seeds land farther apart than it
+about one time in four), so a difference just beyond it is worth a look, not proof of a bug.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from cslnb.cli import main
+from cslnb.cli import build_parser, main
 from cslnb.reproduce import target_runs
 
 
@@ -133,3 +133,11 @@ def test_readme_paper_scale_commands_work_on_cpu_with_the_ci_profile(tmp_path, c
     )
     records = sorted(p.name for p in (tmp_path / "b" / "results" / "ci").rglob("*.json"))
     assert records == ["cifar10-exp100-ce-seed0.json", "cifar10-exp50-ce-seed0.json"]
+
+
+def test_readme_verify_command_names_a_committed_record():
+    (command,) = [c for c in _readme_commands("Using the library") if c[0] == "verify"]
+    args = build_parser().parse_args(command)
+    (record,) = args.records
+    assert (Path(__file__).parent.parent / record).is_file()
+    assert (args.scratch, args.threads, args.amp, args.no_progress) == (None, None, None, False)
