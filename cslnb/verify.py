@@ -19,8 +19,8 @@ folder of the record, and :func:`verify` sets side by side:
 
 A verification *fails* (non-zero exit) for "outside seed noise", and for any difference when
 the conditions match: the same hardware and settings must give the same numbers. The range of
-three seeds is itself a rough measure (two runs of different seeds land farther apart than it
-about one time in four), so a difference just beyond it is worth a look, not proof of a bug.
+three seeds is itself a rough measure (a run of another seed lands farther from the record than
+it about one time in three), so a difference just beyond it is worth a look, not proof of a bug.
 """
 
 from __future__ import annotations
