@@ -25,6 +25,7 @@ it about one time in three), so a difference just beyond it is worth a look, not
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
@@ -119,8 +120,8 @@ def conditions(recorded: dict[str, Any], rerun: dict[str, Any]) -> list[Conditio
     return [row for row in rows if row.recorded is not None or row.rerun is not None]
 
 
-def seed_accuracies(record: dict[str, Any], folder: Path) -> dict[int, float]:
-    """Final accuracy of each seed of ``record``'s cell among the current records in
+def seed_results(record: dict[str, Any], folder: Path) -> dict[int, dict[str, Any]]:
+    """The ``final`` results of each seed of ``record``'s cell among the current records in
     ``folder``: the records whose configuration equals ``record``'s but for the seed."""
     cell = _cell(record)
     found = {}
@@ -130,7 +131,7 @@ def seed_accuracies(record: dict[str, Any], folder: Path) -> dict[int, float]:
         except RecordError:
             continue
         if _cell(other) == cell and profile_is_current(other):
-            found[int(other["config"]["seed"])] = float(other["final"]["accuracy"])
+            found[int(other["config"]["seed"])] = other["final"]
     return found
 
 
@@ -141,12 +142,12 @@ def _cell(record: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 @dataclass(frozen=True)
 class Verification:
-    """A record, its re-run, what decided both, and the seed accuracies of the record's cell."""
+    """A record, its re-run, and the final results of the seeds of the record's cell."""
 
     source: Path
     recorded: dict[str, Any]
     rerun: dict[str, Any]
-    seeds: dict[int, float]
+    seeds: dict[int, dict[str, Any]]
 
     @property
     def conditions(self) -> list[Condition]:
@@ -173,9 +174,14 @@ class Verification:
     @property
     def seed_spread(self) -> float | None:
         """max - min of the cell's seed accuracies (None with fewer than two seeds)."""
-        if len(self.seeds) < 2:
-            return None
-        return max(self.seeds.values()) - min(self.seeds.values())
+        return _range([final["accuracy"] for final in self.seeds.values()])
+
+    @property
+    def class_seed_spreads(self) -> list[float | None]:
+        """max - min of each class's accuracy over the cell's seeds."""
+        per_seed = [final["per_class_accuracy"] for final in self.seeds.values()]
+        n_classes = len(self.recorded["final"]["per_class_accuracy"])
+        return [_range([values[c] for values in per_seed]) for c in range(n_classes)]
 
     @property
     def verdict(self) -> str:
@@ -196,13 +202,17 @@ class Verification:
         names = self.recorded["dataset"]["class_names"]
         lines = [
             f"{self.recorded['run_id']} ({self.recorded['profile']['name']}): {self.source}",
-            f"  {'accuracy %':<26}{'record':>10}{'re-run':>10}{'difference':>12}",
-            _accuracy_line("overall", recorded["accuracy"], rerun["accuracy"]),
+            f"  {'accuracy %':<26}{'record':>10}{'re-run':>10}{'difference':>12}{'seed range':>12}",
+            _accuracy_line("overall", recorded["accuracy"], rerun["accuracy"], self.seed_spread),
         ]
         lines += [
-            _accuracy_line(name, a, b)
-            for name, a, b in zip(
-                names, recorded["per_class_accuracy"], rerun["per_class_accuracy"], strict=True
+            _accuracy_line(*row)
+            for row in zip(
+                names,
+                recorded["per_class_accuracy"],
+                rerun["per_class_accuracy"],
+                self.class_seed_spreads,
+                strict=True,
             )
         ]
         lines.append("  what decides the numbers")
@@ -222,14 +232,25 @@ class Verification:
     def _spread_text(self) -> str:
         if self.seed_spread is None:
             return f"unknown ({len(self.seeds)} seed record(s) in {self.source.parent})"
-        values = ", ".join(f"seed {s}: {a:.2f}" for s, a in sorted(self.seeds.items()))
+        values = ", ".join(
+            f"seed {seed}: {final['accuracy']:.2f}" for seed, final in sorted(self.seeds.items())
+        )
         return f"{self.seed_spread:.2f} points ({values})"
 
 
-def _accuracy_line(name: str, recorded: float | None, rerun: float | None) -> str:
+def _range(values: list[float | None]) -> float | None:
+    """max - min of the known values, None with fewer than two."""
+    known = [value for value in values if value is not None]
+    return max(known) - min(known) if len(known) >= 2 else None
+
+
+def _accuracy_line(
+    name: str, recorded: float | None, rerun: float | None, seed_range: float | None
+) -> str:
+    spread = "-" if seed_range is None else f"{seed_range:.2f}"
     if recorded is None or rerun is None:
-        return f"  {name:<26}{_show(recorded):>10}{_show(rerun):>10}"
-    return f"  {name:<26}{recorded:>10.2f}{rerun:>10.2f}{rerun - recorded:>+12.2f}"
+        return f"  {name:<26}{_show(recorded):>10}{_show(rerun):>10}{'-':>12}{spread:>12}"
+    return f"  {name:<26}{recorded:>10.2f}{rerun:>10.2f}{rerun - recorded:>+12.2f}{spread:>12}"
 
 
 def _show(value: object) -> str:
@@ -304,7 +325,7 @@ def rerun(
         device=str(where),
         progress=progress,
         force=True,
-        **execution_settings(record, where),  # type: ignore[arg-type]
+        **execution_settings(record, where),
     )
     before = torch.get_num_threads()
     torch.set_num_threads(threads or recorded_threads(record) or before)
@@ -326,12 +347,14 @@ def verify(
     ``scratch`` keeps the re-run records (``<scratch>/results/...``); without it they go to a
     temporary folder that is removed afterwards.
     """
-    with tempfile.TemporaryDirectory(prefix="cslnb-verify-") as temporary:
-        folder = scratch or Path(temporary)
+    with contextlib.ExitStack() as cleanup:
+        if scratch is None:
+            temporary = tempfile.TemporaryDirectory(prefix="cslnb-verify-")
+            scratch = Path(cleanup.enter_context(temporary))
         verifications = []
         for source in sources:
             recorded = read_record(source)
-            fresh = rerun(recorded, Path(source), folder, **rerun_options)
-            seeds = seed_accuracies(recorded, Path(source).parent)
+            fresh = rerun(recorded, Path(source), scratch, **rerun_options)
+            seeds = seed_results(recorded, Path(source).parent)
             verifications.append(Verification(Path(source), recorded, fresh, seeds))
     return verifications

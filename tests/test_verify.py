@@ -20,13 +20,21 @@ from cslnb.verify import (
     recorded_threads,
     rerun,
     rerun_config,
-    seed_accuracies,
+    seed_results,
 )
 
 CE_SEED0 = [92.5, 94.0, 67.5, 56.5, 47.5, 33.0, 46.5, 32.5, 10.5, 6.5]
 """Per-class accuracy of the committed quick CE IR 100 seed 0 record (overall 48.7)."""
-CE_SEEDS = {0: 48.7, 1: 47.3, 2: 46.6}
-"""Overall accuracy of the committed quick CE IR 100 seeds 0-2: spread 48.7 - 46.6 = 2.1."""
+CE_SEEDS = {
+    0: {"accuracy": 48.7, "per_class_accuracy": CE_SEED0},
+    1: {
+        "accuracy": 47.3,
+        "per_class_accuracy": [90.5, 95, 65.5, 58, 49.5, 33.5, 35.5, 29.5, 9.5, 6.5],
+    },
+    2: {"accuracy": 46.6, "per_class_accuracy": [90.5, 94, 64.5, 59, 45.5, 29.5, 41, 31, 8, 3]},
+}
+"""Final results of the committed quick CE IR 100 seeds 0-2: overall range 48.7 - 46.6 = 2.1,
+frog (class 6) 46.5 - 35.5 = 11."""
 
 
 def make_record(seed: int = 0, accuracy: float = 48.7, per_class=None, **hardware) -> dict:
@@ -58,7 +66,7 @@ INTEL = {"cpu_vendor": "GenuineIntel", "cpu_model": "Intel Xeon", "bf16_path": "
 
 
 def check(recorded: dict, fresh: dict, seeds=CE_SEEDS) -> Verification:
-    return Verification(Path("cifar10-exp100-ce-seed0.json"), recorded, fresh, dict(seeds))
+    return Verification(Path("cifar10-exp100-ce-seed0.json"), recorded, fresh, seeds)
 
 
 def test_equal_accuracies_are_identical_whatever_the_hardware():
@@ -78,8 +86,9 @@ def test_the_issues_pair_is_within_seed_noise():
     assert result.seed_spread == pytest.approx(2.1)
     assert result.verdict == WITHIN and not result.failed
     report = result.report()
-    assert "  overall                        48.70     46.85       -1.85" in report
-    assert "  c6                             46.50     40.00       -6.50" in report
+    assert result.class_seed_spreads[6] == pytest.approx(11.0)
+    assert "  overall                        48.70     46.85       -1.85        2.10" in report
+    assert "  c6                             46.50     40.00       -6.50       11.00" in report
     assert "cpu_model                 record AMD EPYC | re-run Intel Xeon  <- differs" in report
     assert "seed spread of this cell: 2.10 points (seed 0: 48.70, seed 1: 47.30" in report
     assert report.endswith("verdict: within seed noise")
@@ -108,14 +117,15 @@ def test_old_records_leave_the_hardware_unknown():
 
 
 def test_one_seed_gives_no_spread():
-    result = check(make_record(**AMD), make_record(accuracy=40.0, **INTEL), seeds={0: 48.7})
+    result = check(make_record(**AMD), make_record(accuracy=40.0, **INTEL), seeds={0: CE_SEEDS[0]})
     assert result.seed_spread is None
     assert result.verdict == NO_SPREAD and not result.failed
 
 
 def test_seed_accuracies_take_the_same_cell_only(tmp_path):
-    for seed, accuracy in CE_SEEDS.items():
-        write_json_atomic(tmp_path / f"s{seed}.json", make_record(seed, accuracy))
+    for seed, final in CE_SEEDS.items():
+        record = make_record(seed, final["accuracy"], final["per_class_accuracy"])
+        write_json_atomic(tmp_path / f"s{seed}.json", record)
     other_loss = make_record(3, 10.0)
     other_loss["config"]["loss"] = "focal"
     write_json_atomic(tmp_path / "focal.json", other_loss)
@@ -123,7 +133,9 @@ def test_seed_accuracies_take_the_same_cell_only(tmp_path):
     stale["profile"]["epochs"] = 1
     write_json_atomic(tmp_path / "stale.json", stale)
     (tmp_path / "broken.json").write_text("{")
-    assert seed_accuracies(make_record(), tmp_path) == CE_SEEDS
+    found = seed_results(make_record(), tmp_path)
+    assert {seed: final["accuracy"] for seed, final in found.items()} == {0: 48.7, 1: 47.3, 2: 46.6}
+    assert found[1]["per_class_accuracy"] == CE_SEEDS[1]["per_class_accuracy"]
 
 
 def test_rerun_settings_follow_the_record():
