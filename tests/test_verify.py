@@ -122,7 +122,7 @@ def test_one_seed_gives_no_spread():
     assert result.verdict == NO_SPREAD and not result.failed
 
 
-def test_seed_accuracies_take_the_same_cell_only(tmp_path):
+def test_seed_results_take_the_same_cell_only(tmp_path):
     for seed, final in CE_SEEDS.items():
         record = make_record(seed, final["accuracy"], final["per_class_accuracy"])
         write_json_atomic(tmp_path / f"s{seed}.json", record)
