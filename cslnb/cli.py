@@ -1,4 +1,4 @@
-"""Command line: ``python -m cslnb train | reproduce | bench | gpu-check``.
+"""Command line: ``python -m cslnb train | reproduce | verify | bench | gpu-check``.
 
 Examples::
 
@@ -6,6 +6,7 @@ Examples::
     python -m cslnb train --dataset cifar10 --loss csl --option reading=released
     python -m cslnb reproduce table2 --profile quick --seeds 0 1 2 --datasets cifar10
     python -m cslnb reproduce table2 --profile paper --datasets cifar10 --jobs 8 --time-budget 50
+    python -m cslnb verify data/results/quick/cifar10/cifar10-exp100-ce-seed0.json
     python -m cslnb bench
     python -m cslnb gpu-check
 """
@@ -170,6 +171,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_common(reproduce)
 
+    verify = commands.add_parser(
+        "verify", help="re-train the runs of records in a scratch folder and compare"
+    )
+    verify.add_argument("records", type=Path, nargs="+", metavar="RECORD")
+    verify.add_argument(
+        "--scratch",
+        type=Path,
+        default=None,
+        help="keep the re-runs' records and checkpoints here (default: a temporary folder)",
+    )
+    verify.add_argument(
+        "--threads", type=_positive_int, default=None, help="CPU threads (default: the record's)"
+    )
+    verify.add_argument(
+        "--amp",
+        choices=("auto", "off", "bf16", "fp16"),
+        default=None,
+        help="precision of the re-run (default: the record's)",
+    )
+    verify.add_argument("--device", default=None, help="cuda, cuda:1, mps or cpu (default: auto)")
+    verify.add_argument(
+        "--data-root", type=Path, default=None, help="dataset root ($CSLNB_DATA_DIR)"
+    )
+    verify.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
     bench = commands.add_parser("bench", help="measure losses, data path and (on GPU) training")
     bench.add_argument("--out", type=Path, default=None, help="bench record folder")
     bench.add_argument("--device", default=None)
@@ -212,6 +238,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from cslnb.gpu_check import run_gpu_check
 
         return run_gpu_check(out=args.out, device=args.device)
+    if args.command == "verify":
+        return _verify(args)
 
     from cslnb.train.archive import export_checkpoints, import_checkpoints
     from cslnb.train.batch import run_batch, summarize, train_tracked
@@ -283,3 +311,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     ) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+
+
+def _verify(args: argparse.Namespace) -> int:
+    """``verify``: 1 if a re-run failed its verification (:mod:`cslnb.verify`), 2 on errors."""
+    from cslnb.verify import verify
+
+    try:
+        verifications = verify(
+            args.records,
+            args.scratch,
+            threads=args.threads,
+            amp=args.amp,
+            device=args.device,
+            data_root=args.data_root,
+            progress=not args.no_progress,
+        )
+    except (ValueError, FileNotFoundError, RunInProgressError) as error:  # RecordError too
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print("\n\n".join(verification.report() for verification in verifications))
+    if args.scratch:
+        print(f"\nre-run records: {args.scratch / 'results'}")
+    return 1 if any(verification.failed for verification in verifications) else 0

@@ -171,3 +171,16 @@ def test_a_fresh_run_that_trains_no_epoch_is_not_started(tmp_path):
         stop_after_epochs=0,
     )
     assert train_tracked(config, options).status == "not started"
+
+
+def test_no_progress_leaves_only_the_result_lines(tmp_path, capsys):
+    """``reproduce --no-progress``: no batch bar and no run bar; each result and the summary."""
+    args = ["reproduce", "table1", "--profile", "ci", "--losses", "ce", "--device", "cpu"]
+    args += ["--out", str(tmp_path), "--runs", str(tmp_path), "--no-progress"]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    lines = captured.out.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("cifar10-exp50-ce-seed0: accuracy ")
+    assert lines[1].startswith("1 runs: 1 finished")

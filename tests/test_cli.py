@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from cslnb.cli import main
+from cslnb.cli import build_parser, main
 from cslnb.reproduce import target_runs
 
 
@@ -197,3 +197,11 @@ def test_campaign_target_trains_29_cifar10_runs_in_campaign_order():
         (1, {}),
         (1, {"reading": "released"}),
     ]
+
+
+def test_readme_verify_command_names_a_committed_record():
+    (command,) = [c for c in _readme_commands("Using the library") if c[0] == "verify"]
+    args = build_parser().parse_args(command)
+    (record,) = args.records
+    assert (Path(__file__).parent.parent / record).is_file()
+    assert (args.scratch, args.threads, args.amp, args.no_progress) == (None, None, None, False)

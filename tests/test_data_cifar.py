@@ -111,6 +111,19 @@ def test_decode_cache_is_hit_the_second_time(
     assert torch.equal(first.labels, second.labels)
 
 
+def test_decoding_shows_progress_only_when_asked(
+    fake_tree: Path, isolated_cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    quiet, _, _ = load_cifar_arrays("cifar10", root=fake_tree, progress=False)
+    assert capsys.readouterr().err == ""
+    for cached in isolated_cache.iterdir():
+        cached.unlink()
+    shown, _, _ = load_cifar_arrays("cifar10", root=fake_tree)
+    err = capsys.readouterr().err
+    assert "decoding cifar10 train" in err and "decoding cifar10 test" in err
+    assert torch.equal(quiet.images, shown.images)
+
+
 def test_missing_class_folder_is_named(fake_tree: Path, isolated_cache: Path) -> None:
     (fake_tree / "cifar10" / "test" / "truck").rename(fake_tree / "cifar10" / "test" / "lorry")
     with pytest.raises(FileNotFoundError, match="class folder test/truck/"):

@@ -92,7 +92,7 @@ def test_unreadable_json_is_named(tmp_path):
 # --- portable records: source kind + fingerprint, no machine paths --------------------------
 
 REPO = Path(__file__).resolve().parents[1]
-RECORD_FOLDERS = [REPO / "data" / "results", REPO / "data" / "profile_search"]
+RECORD_FOLDERS = [REPO / "data" / name for name in ("results", "profile_search", "verify")]
 
 
 def test_committed_records_hold_no_absolute_path():

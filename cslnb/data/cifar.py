@@ -75,13 +75,15 @@ def load_cifar_arrays(
     root: str | Path | None = None,
     source: str = "auto",
     download: bool = False,
+    progress: bool = True,
 ) -> tuple[ImageArrays, ImageArrays, str]:
     """The full train and test splits of ``name`` as uint8 arrays, and a label of their source.
 
     ``download=True`` always uses torchvision (fetching the data under ``root`` if absent).
     Otherwise ``source="auto"`` prefers the torchvision folder and falls back to an image-folder
     tree, then to a torchvision download when :func:`downloads_allowed`; a missing dataset raises
-    ``FileNotFoundError`` explaining where it was looked for.
+    ``FileNotFoundError`` explaining where it was looked for. ``progress`` shows a progress bar
+    while an image-folder tree is decoded (once; the arrays are cached).
     """
     check_cifar_name(name)
     if source not in SOURCES:
@@ -102,7 +104,7 @@ def load_cifar_arrays(
     elif folder:
         folder = folder.resolve()
         key = cache_path(name, "image-folder", str(folder))
-        arrays = cached_arrays(key, lambda: decode_image_folder(name, folder))
+        arrays = cached_arrays(key, lambda: decode_image_folder(name, folder, progress))
         label = image_folder_label(name, folder)
     else:
         raise FileNotFoundError(_missing_message(name, root, source))
@@ -117,6 +119,7 @@ def build_cifar_lt(
     root: str | Path | None = None,
     source: str = "auto",
     download: bool = False,
+    progress: bool = True,
 ) -> LongTailArrays:
     """CIFAR-10-LT / CIFAR-100-LT exactly as LDAM-DRW builds them (Cao et al. 2019).
 
@@ -124,9 +127,12 @@ def build_cifar_lt(
     per class (:func:`select_long_tail_indices`), with ``n_c`` from :func:`cifar_lt_counts`;
     the result is grouped by class in label order. Test split: the full balanced test set.
     ``fingerprint`` is that of the full decoded training split (:func:`fingerprint_arrays`).
+    ``progress``: see :func:`load_cifar_arrays`.
     """
     counts = cifar_lt_counts(name, ratio, imb_type)
-    train, test, label = load_cifar_arrays(name, root=root, source=source, download=download)
+    train, test, label = load_cifar_arrays(
+        name, root=root, source=source, download=download, progress=progress
+    )
     idx = torch.from_numpy(select_long_tail_indices(train.labels.numpy(), counts, seed=seed))
     return LongTailArrays(
         name=name,

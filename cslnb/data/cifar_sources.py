@@ -73,13 +73,15 @@ def list_image_files(folder: Path, split: str, class_names: list[str]) -> list[l
     return files
 
 
-def _decode_split(files: list[list[Path]], desc: str) -> tuple[np.ndarray, np.ndarray]:
+def _decode_split(
+    files: list[list[Path]], desc: str, progress: bool
+) -> tuple[np.ndarray, np.ndarray]:
     total = sum(len(group) for group in files)
     images = np.empty((total, CIFAR_SIDE, CIFAR_SIDE, 3), dtype=np.uint8)
     labels = np.repeat(np.arange(len(files), dtype=np.int64), [len(g) for g in files])
     flat = [path for group in files for path in group]
     # disable=None: no bar where stderr is not a terminal (a notebook kernel, a log file).
-    bar = tqdm(flat, desc=desc, unit="img", mininterval=1.0, disable=None)
+    bar = tqdm(flat, desc=desc, unit="img", mininterval=1.0, disable=None if progress else True)
     for i, path in enumerate(bar):
         with Image.open(path) as im:
             if im.size != (CIFAR_SIDE, CIFAR_SIDE):
@@ -88,17 +90,18 @@ def _decode_split(files: list[list[Path]], desc: str) -> tuple[np.ndarray, np.nd
     return np.ascontiguousarray(images.transpose(0, 3, 1, 2)), labels
 
 
-def decode_image_folder(name: str, folder: Path) -> dict[str, np.ndarray]:
+def decode_image_folder(name: str, folder: Path, progress: bool = True) -> dict[str, np.ndarray]:
     """Decode ``folder/{train,test}/<class>/*`` with Pillow.
 
     Labels follow the canonical class order of ``name``; within a class files are taken in name
     order (for the offline copy ``NNNN.jpg`` is the image's index in the original class order).
+    ``progress`` shows a progress bar per split.
     """
     class_names = CIFAR_CLASS_NAMES[name]
     arrays = {}
     for split in SPLITS:
         files = list_image_files(folder, split, class_names)
-        images, labels = _decode_split(files, desc=f"decoding {name} {split}")
+        images, labels = _decode_split(files, f"decoding {name} {split}", progress)
         arrays[f"{split}_images"] = images
         arrays[f"{split}_labels"] = labels
     return arrays

@@ -27,6 +27,7 @@ def build_in_memory_dataset(
     root: str | Path | None = None,
     source: str = "auto",
     download: bool = False,
+    progress: bool = True,
 ) -> LongTailArrays:
     """``name`` ("cifar10", "cifar100" or "synthetic") long-tailed with ``ratio``, as ``profile``
     sizes it.
@@ -35,7 +36,8 @@ def build_in_memory_dataset(
     with the class count of the named CIFAR (10 for "synthetic"). Otherwise CIFAR-LT from
     :func:`build_cifar_lt`, resized once to ``profile.image_size`` and with the test split cut to
     the first ``profile.test_per_class`` images of each class. ``download=True`` lets
-    torchvision fetch CIFAR when no local copy is found (needs internet).
+    torchvision fetch CIFAR when no local copy is found (needs internet); ``progress`` shows the
+    progress of decoding an image-folder copy.
     """
     if name not in IN_MEMORY_DATASETS:
         raise ValueError(
@@ -60,6 +62,7 @@ def build_in_memory_dataset(
         root=root,
         source=source,
         download=download,
+        progress=progress,
     )
     test = take_per_class(data.test, profile.test_per_class)
     return replace(

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import torch
 
+from cslnb.train.hardware import cpu_description, cuda_description
+
 
 def pick_device(requested: str | None = None) -> torch.device:
     """``requested`` if given, else CUDA, then Apple MPS, then CPU.
@@ -119,15 +121,18 @@ def pick_precision(device: torch.device, amp: str) -> Precision:
 
 
 def describe_hardware(device: torch.device) -> dict[str, object]:
-    """What the run ran on, for the record."""
+    """What the run ran on, for the record: the machine, the CPU and the arithmetic it gives
+    (:func:`~cslnb.train.hardware.cpu_description`) and on CUDA the GPU and cuDNN
+    (:func:`~cslnb.train.hardware.cuda_description`). Records written before these fields
+    existed lack them."""
     info: dict[str, object] = {
         "device": str(device),
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
+        **cpu_description(),
     }
     if device.type == "cuda":
-        info["gpu"] = torch.cuda.get_device_name(device)
-        info["gpu_count"] = torch.cuda.device_count()
+        info.update(cuda_description(device))
     return info

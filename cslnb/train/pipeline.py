@@ -88,6 +88,7 @@ def _in_memory_pipeline(
         root=options.data_root,
         source=config.source,
         download=options.download,
+        progress=options.progress and dist_info.is_main,
     )
     train_loader = GPULoader(
         data.train,
