@@ -290,7 +290,8 @@ SUBMISSIONS = {
     ),
     "g_library_shortcuts": (
         {
-            "e01": "from cslnb.data import cifar_lt_counts, shot_groups\n"
+            "e01": "from collections import Counter\n"
+            "from cslnb.data import cifar_lt_counts, shot_groups\n"
             "mu_200 = (1 / 200) ** (1 / 99)\n"
             "counts_200 = cifar_lt_counts('cifar100', 200)\n"
             "groups_200 = dict(Counter(shot_groups(counts_200)))",
