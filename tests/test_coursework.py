@@ -1,42 +1,49 @@
-"""Coursework: chapter 10's student edition and local grading (``cslnb.teaching``, Otter-Grader).
+"""Coursework: chapter 10's student edition, its bundle, and grading that cannot be gamed.
 
-One student edition is generated per module; four synthetic submissions are graded in one call
-(all right, exactly one right, all stubs, broken: one exercise raises, one loops forever), and a
-submission that defeats the per-cell limit is killed at the per-submission limit.
+One grading session (the reference solutions run once) grades a fixed set of submissions: all
+right; one right; one exercise raising; ``os._exit`` in one exercise; Otter's checker
+monkeypatched; a float subclass equal to everything; library shortcuts; hand-nudged "training";
+a destructive cell; a loop that disables the alarm signal (with a short cell limit). Each score
+is asserted; after them an honest submission still scores full marks and the checkout is
+byte-identical.
 """
 
 from __future__ import annotations
 
 import csv
-import re
+import json
+import os
+import subprocess
+import sys
 import time
+import zipfile
 from pathlib import Path
 
 import nbformat
+import psutil
 import pytest
 
-from cslnb.teaching import (
-    Coursework,
-    cell_exercises,
-    exercises,
-    generate,
-    grade,
-    grade_submission,
-)
+from cslnb.teaching.answers import EXERCISES
+from cslnb.teaching.assign import Coursework, generate
+from cslnb.teaching.grading import Grade, Limits, Session
+from cslnb.teaching.isolation import fingerprint
+from cslnb.teaching.report import write_reports
+from cslnb.teaching.runner import cell_owners
 from cslnb.train import RunConfig, TrainOptions, train
 
-MASTER = Path(__file__).resolve().parents[1] / "book" / "10_exercises.ipynb"
-EXERCISES = [f"e{n:02d}" for n in range(1, 14)]
-ONE_RIGHT = "e04"
-RAISES, LOOPS = "e05", "e06"
-CELL_LIMIT = 30
+ROOT = Path(__file__).resolve().parents[1]
+MASTER = ROOT / "book" / "10_exercises.ipynb"
+NAMES = [f"e{n:02d}" for n in range(1, 14)]
+POINTS = {"e01": 1, "e02": 2, "e03": 2, "e04": 1, "e05": 1, "e06": 2, "e07": 3, "e08": 2,
+          "e09": 3, "e10": 2, "e11": 2, "e12": 2, "e13": 2}  # fmt: skip
+FULL = 25.0
 
 
 @pytest.fixture(scope="module")
 def coursework(tmp_path_factory: pytest.TempPathFactory) -> Coursework:
     pytest.importorskip("otter", reason="needs the teach extra: pip install -e '.[teach]'")
-    # The runs that exercises 11-12 read, trained once so that no graded cell trains under the
-    # per-cell limit (train() returns existing records; they are shared with the ci chapters).
+    # The runs exercises 11-12 read, trained once before grading (train() returns existing
+    # records; they are shared with the ci chapters), so that no graded cell trains.
     for loss in ["ce", "csl"]:
         for seed in range(3):
             config = RunConfig(dataset="cifar10", loss=loss, ratio=100, seed=seed, profile="ci")
@@ -44,27 +51,65 @@ def coursework(tmp_path_factory: pytest.TempPathFactory) -> Coursework:
     return generate(MASTER, tmp_path_factory.mktemp("coursework"))
 
 
-def _master() -> nbformat.NotebookNode:
-    return nbformat.read(MASTER, as_version=4)
+def _read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def _solutions(coursework: Coursework) -> dict[str, str]:
+    nb = _read(coursework.solutions_notebook)
+    return {
+        owner: cell.source
+        for cell, owner in zip(nb.cells, cell_owners(nb), strict=True)
+        if cell.cell_type == "code"
+        and "otter_assign_solution_cell" in cell.metadata.get("tags", [])
+    }
+
+
+def _submission(coursework: Coursework, answers: dict[str, str]) -> nbformat.NotebookNode:
+    """The student edition with the answer cells of ``answers``' exercises replaced."""
+    nb = _read(coursework.student_notebook)
+    for cell, owner in zip(nb.cells, cell_owners(nb), strict=True):
+        if owner in answers and "otter_answer_cell" in cell.metadata.get("tags", []):
+            cell.source = answers[owner]
+    return nb
+
+
+def _points(grade: Grade) -> dict[str, float]:
+    return {name: grade.points[name] for name in NAMES}
+
+
+def _only(**scores: float) -> dict[str, float]:
+    return {name: float(scores.get(name, 0.0)) for name in NAMES}
+
+
+def test_points_follow_difficulty() -> None:
+    """★ 1 point, ★★ 2, ★★★ 3: the stars in each exercise's title give its points."""
+    titles = [
+        c.source
+        for c in _read(MASTER).cells
+        if c.cell_type == "markdown" and c.source.startswith("## Exercise ")
+    ]
+    stars = [t.split("**Difficulty:** ")[1].split(".")[0].count("★") for t in titles]
+    assert dict(zip(NAMES, stars, strict=True)) == POINTS
+    assert {spec.name: spec.points for spec in EXERCISES} == POINTS
+    assert sum(POINTS.values()) == FULL
 
 
 def test_each_exercise_states_goal_difficulty_and_time() -> None:
     titles = [
-        cell.source
-        for cell in _master().cells
-        if cell.cell_type == "markdown" and cell.source.startswith("## Exercise ")
+        c.source
+        for c in _read(MASTER).cells
+        if c.cell_type == "markdown" and c.source.startswith("## Exercise ")
     ]
     assert [t.split(":")[0] for t in titles] == [f"## Exercise {n}" for n in range(1, 14)]
     for title in titles:
         assert all(f"**{key}:**" in title for key in ("Goal", "Difficulty", "Time")), title
-    training = [t for t in titles if "under `ci`" in t and "under `quick`" in t]
-    assert len(training) >= 3  # the exercises that train say how long they take
 
 
 def test_web_book_hides_solutions_and_checks() -> None:
     """Solution cells are folded (code and output), checks and Otter's markers removed."""
     inside = False
-    for cell in _master().cells:
+    for cell in _read(MASTER).cells:
         tags = cell.metadata.get("tags", [])
         if cell.cell_type == "raw":
             assert tags == ["remove-cell"], cell.source
@@ -76,6 +121,7 @@ def test_web_book_hides_solutions_and_checks() -> None:
             assert cell.source.startswith("```{toggle}"), cell.source[:80]
         elif cell.cell_type == "code" and ("# SOLUTION" in cell.source or "assert " in cell.source):
             assert "remove-cell" in tags or "hide-cell" in tags, cell.source[:80]
+    assert not any(c.source.startswith("# HIDDEN") for c in _read(MASTER).cells)
 
 
 def _solution_only_lines(master: nbformat.NotebookNode) -> set[str]:
@@ -97,163 +143,314 @@ def _solution_only_lines(master: nbformat.NotebookNode) -> set[str]:
             is_solution = inside and (cell.cell_type == "markdown" or block)
             is_solution = is_solution or stripped.endswith("# SOLUTION")
             (solution if is_solution else elsewhere).add(stripped.removesuffix("# SOLUTION"))
-    return {line.strip() for line in solution - elsewhere if line.strip()}
+    return {line.strip() for line in solution - elsewhere if len(line.strip()) > 3}
 
 
-def _check_lines(master: nbformat.NotebookNode, hidden: bool) -> list[set[str]]:
-    """The stripped lines of each public or hidden check cell of the master."""
-    return [
-        {line.strip() for line in cell.source.splitlines()} - {"# HIDDEN"}
-        for cell in master.cells
-        if cell.cell_type == "code"
-        and "remove-cell" in cell.metadata.get("tags", [])
-        and cell.source.startswith("# HIDDEN") == hidden
-        and "REPO_URL" not in cell.source
-    ]
+def test_bundle_holds_no_solution_and_no_hidden_check(tmp_path: Path) -> None:
+    pytest.importorskip("otter", reason="needs the teach extra: pip install -e '.[teach]'")
+    from cslnb.teaching.bundle import FOLDER, bundle
 
-
-def _student_lines(student: nbformat.NotebookNode) -> set[str]:
-    """Every line a student receives: cell sources and the checks stored in the metadata."""
-    texts = [cell.source for cell in student.cells]
-    for spec in student.metadata["otter"]["tests"].values():
-        texts += [case["code"] for suite in spec["suites"] for case in suite["cases"]]
-    return {
-        line.strip().removeprefix(">>> ").removeprefix("... ")
-        for t in texts
-        for line in t.splitlines()
-    }
-
-
-def test_student_edition_has_no_solution_code(coursework: Coursework) -> None:
-    master = _master()
-    student = nbformat.read(coursework.student_notebook, as_version=4)
-    received = _student_lines(student)
-    solution_lines = _solution_only_lines(master)
+    path = bundle(tmp_path)
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        texts = {n: archive.read(n).decode("utf-8") for n in names if not n.endswith(".png")}
+    expected = {f"{FOLDER}/10_exercises.ipynb", f"{FOLDER}/INSTALL.md"}
+    expected |= {f"{FOLDER}/tests/{name}.py" for name in NAMES}
+    expected |= {f"{FOLDER}/cslnb-src/pyproject.toml", f"{FOLDER}/cslnb-src/cslnb/__init__.py"}
+    expected |= {f"{FOLDER}/cslnb-src/cslnb/teaching/student.py"}
+    assert expected <= set(names)
+    assert any(n.startswith(f"{FOLDER}/data/results/quick/cifar10/") for n in names)
+    # None of the grader: its checks, exports, probes and the solutions notebook.
+    teaching = {n.rsplit("/", 1)[1] for n in names if "/cslnb/teaching/" in n}
+    assert teaching == {"__init__.py", "student.py"}
+    assert not any("solutions" in n or "autograder" in n for n in names)
+    solution_lines = _solution_only_lines(_read(MASTER))
     assert len(solution_lines) > 60  # every exercise's solution, not an empty parse
-    leaked = solution_lines & received
-    assert not leaked, f"solution lines in the student edition: {sorted(leaked)[:5]}"
-    hidden = _check_lines(master, hidden=True)
-    assert len(hidden) >= len(EXERCISES)
-    public = set().union(*_check_lines(master, hidden=False))
-    hidden_only = {line for lines in hidden for line in lines if line.startswith("assert")} - public
-    assert len(hidden_only) >= len(EXERCISES)
-    assert not hidden_only & received, f"hidden checks leaked: {sorted(hidden_only & received)}"
+    notebook = f"{FOLDER}/10_exercises.ipynb"
+    student = nbformat.reads(texts[notebook], as_version=4)
+    received = [c.source for c in student.cells]
+    received += [t for n, t in texts.items() if n != notebook and "/cslnb-src/cslnb/" not in n]
+    lines = {line.strip().removeprefix(">>> ") for text in received for line in text.splitlines()}
+    leaked = solution_lines & lines
+    assert not leaked, f"solution lines in the bundle: {sorted(leaked)[:5]}"
+    # The library's source shares only short generic lines ("else:", "seed=seed,") with them.
+    library = [t for n, t in texts.items() if "/cslnb-src/cslnb/" in n]
+    lines = {line.strip() for text in library for line in text.splitlines()}
+    assert not {line for line in solution_lines if len(line) >= 15} & lines
+    hidden = ["# HIDDEN", "'hidden': True", '"hidden": true', "_training_evidence", "CSLNB-EXPORT"]
+    assert not [(n, h) for n, t in texts.items() for h in hidden if h in t]
     stubs = [c for c in student.cells if "otter_answer_cell" in c.metadata.get("tags", [])]
-    assert len(stubs) == len(EXERCISES) and all("..." in c.source for c in stubs)
+    assert len(stubs) == len(NAMES) and all("..." in c.source for c in stubs)
     assert not any(c.get("outputs") for c in student.cells if c.cell_type == "code")
 
 
-def test_public_checks_stay_with_the_student(coursework: Coursework) -> None:
-    student = nbformat.read(coursework.student_notebook, as_version=4)
-    tests = student.metadata["otter"]["tests"]
-    assert sorted(tests) == EXERCISES
-    for name, spec in tests.items():
-        cases = [case for suite in spec["suites"] for case in suite["cases"]]
-        assert cases and not any(case["hidden"] for case in cases), name
-    checks = [n for n in cell_exercises(student) if n is not None]
-    assert sorted(set(checks)) == EXERCISES
+def test_unanswered_student_edition_runs_to_the_end(coursework: Coursework, tmp_path: Path) -> None:
+    """ "Run All" without CSLNB_PROFILE: every answer cell prints "not answered yet"."""
+    from nbclient import NotebookClient
 
-
-def test_autograder_holds_every_exercise(coursework: Coursework) -> None:
-    found = exercises(coursework.autograder)
-    assert [e.name for e in found] == EXERCISES
-    assert all(e.points == 1.0 for e in found)
-
-
-def _submission(coursework: Coursework, replace: dict[str, str]) -> nbformat.NotebookNode:
-    """The student edition with the answer cells of ``replace``'s exercises set to its sources."""
-    nb = nbformat.read(coursework.student_notebook, as_version=4)
-    for cell, owner in zip(nb.cells, cell_exercises(nb), strict=True):
-        if owner in replace and "otter_answer_cell" in cell.metadata.get("tags", []):
-            cell.source = replace[owner]
-    return nb
-
-
-def _solutions(coursework: Coursework) -> dict[str, str]:
-    nb = nbformat.read(coursework.solutions_notebook, as_version=4)
-    return {
-        owner: cell.source
-        for cell, owner in zip(nb.cells, cell_exercises(nb), strict=True)
-        if cell.cell_type == "code"
-        and "otter_assign_solution_cell" in cell.metadata.get("tags", [])
-    }
-
-
-def test_grading_scores_each_exercise(coursework: Coursework, tmp_path: Path) -> None:
-    solutions = _solutions(coursework)
-    assert sorted(solutions) == EXERCISES
-    folder = tmp_path / "submitted"
+    folder = tmp_path / "unzipped"
     folder.mkdir()
-    submissions = {
-        "all_right": nbformat.read(coursework.solutions_notebook, as_version=4),
-        "one_right": _submission(coursework, {ONE_RIGHT: solutions[ONE_RIGHT]}),
-        "all_stubs": _submission(coursework, {}),
-        "broken": _submission(
-            coursework,
-            {
-                ONE_RIGHT: solutions[ONE_RIGHT],
-                RAISES: 'raise RuntimeError("student bug")',
-                LOOPS: "while True:\n    pass",
-            },
-        ),
-    }
-    for name, nb in submissions.items():
-        nbformat.write(nb, folder / f"{name}.ipynb")
-    out_csv = tmp_path / "grades.csv"
-
-    start = time.monotonic()
-    rows = {
-        row["submission"]: row
-        for row in grade(
-            folder, coursework.autograder, out_csv, timeout=600, cell_timeout=CELL_LIMIT
-        )
-    }
-    assert time.monotonic() - start < 600
-
-    right = rows["all_right.ipynb"]
-    assert [right[e] for e in EXERCISES] == [1.0] * 13 and right["total"] == 13.0
-    assert right["errors"] == ""
-    stubs = rows["all_stubs.ipynb"]
-    assert [stubs[e] for e in EXERCISES] == [0.0] * 13 and stubs["total"] == 0.0
-    assert all(f"{e}: " in stubs["errors"] for e in EXERCISES)
-    one = rows["one_right.ipynb"]
-    assert {e: one[e] for e in EXERCISES} == {e: float(e == ONE_RIGHT) for e in EXERCISES}
-    assert one["total"] == 1.0 and one["possible"] == 13.0
-    broken = rows["broken.ipynb"]
-    assert {e: broken[e] for e in EXERCISES} == {e: float(e == ONE_RIGHT) for e in EXERCISES}
-    assert f"{RAISES}: RuntimeError: student bug" in broken["errors"]
-    assert f"{LOOPS}: TimeoutError: cell ran longer than {CELL_LIMIT} s" in broken["errors"]
-
-    with out_csv.open() as handle:
-        table = list(csv.DictReader(handle))
-    assert [r["submission"] for r in table] == sorted(rows)
-    assert list(table[0]) == ["submission", *EXERCISES, "total", "possible", "errors"]
-    by_name = {r["submission"]: r for r in table}
-    assert float(by_name["one_right.ipynb"][ONE_RIGHT]) == 1.0
-    assert by_name["broken.ipynb"]["errors"] == broken["errors"]
+    nb = _read(coursework.student_notebook)
+    (folder / "tests").symlink_to(coursework.public_tests, target_is_directory=True)
+    env = {k: v for k, v in os.environ.items() if k != "CSLNB_PROFILE"}
+    env["PYTHONPATH"] = str(ROOT)
+    saved = os.environ.copy()
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        NotebookClient(nb, timeout=600, resources={"metadata": {"path": str(folder)}}).execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    printed = "".join(
+        out.get("text", "")
+        for cell in nb.cells
+        if "otter_answer_cell" in cell.metadata.get("tags", [])
+        for out in cell.get("outputs", [])
+    )
+    assert printed.count("not answered yet") == len(NAMES)
+    assert "profile: ci" in "".join(
+        o.get("text", "") for c in nb.cells for o in c.get("outputs", [])
+    )
 
 
-def test_submission_defeating_the_cell_limit_is_killed(
+ALWAYS_EQUAL = """\
+class Anything(float):
+    def __eq__(self, other):
+        return True
+
+    __hash__ = float.__hash__
+"""
+
+NUDGED_E03 = """\
+loader_e03 = GPULoader(data_lt.train, batch_size=128, train=True, device=device, seed=0)
+torch.manual_seed(0)
+model_e03 = build_model("resnet8", data_lt.num_classes).to(device)
+losses_e03 = [2.5 - 0.1 * i for i in range(len(loader_e03) * epochs_small)]
+with torch.no_grad():
+    model_e03.fc.weight.mul_(torch.linspace(2, 0.5, 10)[:, None])
+norms_e03 = model_e03.fc.weight.detach().norm(dim=1).cpu()
+rho_e03 = spearmanr(data_lt.class_counts, norms_e03).statistic
+"""
+
+NUDGED_E08 = """\
+from cslnb.losses import class_balanced_weights
+
+
+def drw_weights(epoch, counts, drw_epoch, beta=0.9999):
+    if epoch < drw_epoch:
+        return torch.ones(len(counts))
+    return class_balanced_weights(counts, beta)
+
+
+loader_e08 = GPULoader(data_lt.train, batch_size=128, train=True, device=device, seed=0)
+torch.manual_seed(0)
+model_e08 = build_model("resnet8", data_lt.num_classes).to(device)
+drw_epoch_e08 = epochs_small - 1
+weights_used_e08 = [drw_weights(e, data_lt.class_counts, drw_epoch_e08) for e in range(2)]
+losses_e08 = [2.0 - 0.1 * i for i in range(len(loader_e08) * epochs_small)]
+with torch.no_grad():
+    model_e08.fc.bias.add_(torch.linspace(1, -1, 10))
+"""
+
+SUBMISSIONS = {
+    # name: (answers: exercise -> source or "solution", expected points, statuses to assert)
+    "a_all_right": ({n: "solution" for n in NAMES}, _only(**POINTS), {}),
+    "b_one_right": ({"e04": "solution"}, _only(e04=1), {"e01": "unanswered"}),
+    "c_crashing": (
+        {"e04": "solution", "e05": 'raise RuntimeError("student bug")', "e06": "solution"},
+        _only(e04=1, e06=2),
+        {"e05": "unanswered"},
+    ),
+    "d_os_exit": (
+        {
+            **{n: "solution" for n in ("e01", "e02", "e04", "e05", "e06", "e09", "e13")},
+            "e07": "import os\nos._exit(1)",
+        },
+        _only(e01=1, e02=2, e04=1, e05=1, e06=2, e09=3, e13=2),
+        {"e07": "died"},
+    ),
+    "e_otter_patch": (
+        {
+            "e01": "import otter.test_files.ok_test\n"
+            "otter.test_files.ok_test.run_doctest = lambda *a: (True, '')\n"
+            "grader.check = lambda *a, **k: True"
+        },
+        _only(),
+        {"e01": "unanswered"},
+    ),
+    "f_float_subclass": (
+        {
+            "e01": ALWAYS_EQUAL + "mu_200 = counts_200 = groups_200 = Anything(0.0)",
+            "e11": ALWAYS_EQUAL + "seed_accs = seed_mean = seed_std = seed_range = Anything(0.0)",
+            "e12": ALWAYS_EQUAL + "csl_accs = ce_accs = diff_means = verdict_e12 = Anything(0.0)",
+        },
+        _only(),
+        {"e01": "wrong", "e11": "wrong", "e12": "wrong"},
+    ),
+    "g_library_shortcuts": (
+        {
+            "e01": "from collections import Counter\n"
+            "from cslnb.data import cifar_lt_counts, shot_groups\n"
+            "mu_200 = (1 / 200) ** (1 / 99)\n"
+            "counts_200 = cifar_lt_counts('cifar100', 200)\n"
+            "groups_200 = dict(Counter(shot_groups(counts_200)))",
+            "e02": "def ce_grad(logits, labels):\n"
+            "    z = logits.clone().requires_grad_()\n"
+            "    F.cross_entropy(z, labels).backward()\n"
+            "    return z.grad\n"
+            "init_grad = ce_grad(zeros_e02, labels_e02).sum(dim=0)",
+            "e04": "from cslnb.losses import class_balanced_weights as cb\n"
+            "def cb_weights(counts, beta):\n"
+            "    return cb(counts, beta).double()",
+            "e05": "from cslnb.losses import ldam_margins\n"
+            "def margins_by_hand(counts, max_margin=0.5):\n"
+            "    return ldam_margins(torch.as_tensor(counts), max_margin)\n"
+            "margin_ratio = 100**0.25",
+            "e06": "from cslnb.losses import build_loss\n"
+            "def balanced_softmax_loss(logits, labels, counts):\n"
+            "    return build_loss('balanced-softmax', counts)(logits, labels)",
+            "e12": "from cslnb.report.summary import verdict\n"
+            "csl_accs = [r['final']['accuracy'] for r in cell_runs('csl')]\n"
+            "ce_accs = [r['final']['accuracy'] for r in cell_runs('ce')]\n"
+            "diff_means = float(np.mean(csl_accs) - np.mean(ce_accs))\n"
+            "verdict_e12 = verdict(np.array(csl_accs), np.array(ce_accs))",
+        },
+        _only(),
+        {n: "shortcut" for n in ("e01", "e02", "e04", "e05", "e06", "e12")},
+    ),
+    "h_hand_nudged": (
+        {
+            "e03": NUDGED_E03,
+            "e08": NUDGED_E08,
+        },
+        _only(),
+        {"e03": "wrong", "e08": "wrong"},
+    ),
+    "i_destructive": (
+        {
+            **{n: "solution" for n in ("e04", "e05")},
+            "e13": "import shutil\nfrom cslnb.paths import project_root, results_dir\n"
+            "shutil.rmtree(results_dir())\nshutil.rmtree(project_root() / 'data', True)\n"
+            "shutil.rmtree(project_root() / 'cslnb', True)\n"
+            "shutil.rmtree('.', True)",
+        },
+        _only(e04=1, e05=1),
+        {"e13": "unanswered"},
+    ),
+}
+
+
+def _all_right(coursework: Coursework) -> nbformat.NotebookNode:
+    """The student edition with every answer cell filled in with its solution."""
+    return _submission(coursework, _solutions(coursework))
+
+
+def _write_submissions(coursework: Coursework, folder: Path) -> None:
+    solutions = _solutions(coursework)
+    for name, (answers, _, _) in SUBMISSIONS.items():
+        filled = {n: solutions[n] if s == "solution" else s for n, s in answers.items()}
+        nbformat.write(_submission(coursework, filled), folder / f"{name}.ipynb")
+
+
+def test_grading_a_class_of_honest_broken_and_adversarial_submissions(
     coursework: Coursework, tmp_path: Path
 ) -> None:
-    import psutil
-
-    stubborn = (
-        "import signal\n\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    pass"
+    folder = tmp_path / "submitted"
+    folder.mkdir()
+    _write_submissions(coursework, folder)
+    solutions = _solutions(coursework)
+    stuck = _submission(
+        coursework,
+        {
+            "e04": solutions["e04"],
+            "e06": "import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
+            "signal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass",
+        },
     )
-    path = tmp_path / "stubborn.ipynb"
-    nbformat.write(_submission(coursework, {"e01": stubborn}), path)
-    start = time.monotonic()
-    row = grade_submission(path, coursework.autograder, timeout=20, cell_timeout=5)
-    assert time.monotonic() - start < 20 + 15
-    assert [row[e] for e in EXERCISES] == [0.0] * 13
-    assert re.fullmatch(r"timed out after 20 s: every exercise 0", row["errors"])
-    assert psutil.Process().children(recursive=True) == []  # the kernel was killed too
+    nbformat.write(stuck, folder / "j_alarm_disabled.ipynb")
+    before = fingerprint(ROOT)
+
+    with Session(profile="ci", limits=Limits(cell=300, submission=900), seed=7) as session:
+        grades = {}
+        for path in sorted(folder.glob("*.ipynb")):
+            start = time.monotonic()
+            limits = Limits(cell=45, submission=300) if path.stem.startswith("j_") else None
+            grades[path.stem] = session.grade(path, limits)
+            session.verify_checkout()
+            seconds = time.monotonic() - start
+            print(f"{path.stem}: {grades[path.stem].total} in {seconds:.0f} s")
+        nbformat.write(_all_right(coursework), folder / "k_honest.ipynb")
+        honest = session.grade(folder / "k_honest.ipynb")
+        session.verify_checkout()
+
+    for name, (_, expected, statuses) in SUBMISSIONS.items():
+        grade = grades[name]
+        assert _points(grade) == expected, (name, grade.status, grade.feedback)
+        assert {n: grade.status[n] for n in statuses} == statuses, (name, grade.feedback)
+    stuck_grade = grades["j_alarm_disabled"]
+    assert _points(stuck_grade) == _only(e04=1)
+    assert stuck_grade.status["e06"] == "timeout"
+    assert "signal" in stuck_grade.flags
+
+    assert grades["a_all_right"].total == FULL == grades["a_all_right"].possible
+    assert all(not notes for notes in grades["a_all_right"].feedback.values())
+    assert grades["a_all_right"].flags == []
+    assert grades["d_os_exit"].feedback["e07"] == ["the kernel died"]
+    assert "process exit" in grades["d_os_exit"].flags
+    assert "grader internals" in grades["e_otter_patch"].flags
+    assert "file deletion" in grades["i_destructive"].flags
+    assert any("plain float" in n for n in grades["f_float_subclass"].feedback["e01"])
+    for name in ("e03", "e08"):
+        assert any("initialisation" in n for n in grades["h_hand_nudged"].feedback[name])
+    assert honest.total == FULL and all(s == "ok" for s in honest.status.values())
+    assert fingerprint(ROOT) == before
+    assert psutil.Process().children(recursive=True) == []  # every kernel was ended
+
+    paths = write_reports([*grades.values(), honest], tmp_path / "out")
+    with paths["grades"].open() as handle:
+        table = {row["submission"]: row for row in csv.DictReader(handle)}
+    row = table["d_os_exit.ipynb"]
+    assert row["e07_status"] == "died" and float(row["e06"]) == 2.0
+    assert float(row["total"]) == 12.0 and float(row["possible"]) == FULL
+    assert "e07: the kernel died" in row["errors"] and "process exit" in row["flags"]
+    assert table["j_alarm_disabled.ipynb"]["e06_status"] == "timeout"
+    with paths["gradebook"].open() as handle:
+        book = list(csv.DictReader(handle))
+    assert list(book[0]) == ["Student", "SIS User ID", "cslnb exercises"]
+    feedback = (paths["feedback"] / "c_crashing.md").read_text()
+    assert "## e05: 0 of 1 (unanswered)" in feedback and "RuntimeError: student bug" in feedback
 
 
-def test_unreadable_submission_is_a_row_of_zeros(coursework: Coursework, tmp_path: Path) -> None:
-    path = tmp_path / "not_json.ipynb"
-    path.write_text("this is not a notebook")
-    row = grade_submission(path, coursework.autograder, timeout=60)
-    assert row["total"] == 0.0 and row["possible"] == 13.0
-    assert row["errors"].startswith("not a readable notebook")
+def test_student_id_comes_from_its_cell(coursework: Coursework, tmp_path: Path) -> None:
+    from cslnb.teaching.grading import _student_id
+
+    nb = _read(coursework.student_notebook)
+    assert _student_id(nb, tmp_path / "anna.ipynb") == "anna"
+    cell = next(c for c in nb.cells if c.source.startswith("# Your student id"))
+    cell.source = cell.source.replace('student_id = ""', 'student_id = "s1234567"')
+    assert _student_id(nb, tmp_path / "anna.ipynb") == "s1234567"
+
+
+def test_checker_rejects_impostors_in_a_fresh_process() -> None:
+    """The checker reads only plain data: an unknown type is wrong whatever it claims."""
+    key = {"e01": {"mu_200": {"ok": True, "value": {"type": "float", "value": 0.948}}}}
+    request = {
+        "answers": {
+            "e01": {"mu_200": {"ok": True, "value": {"type": "x.Anything", "value": None}}}
+        },
+        "key": key,
+    }
+    from cslnb.teaching import checker
+
+    spec = checker.exercise_specs()["e01"]
+    with pytest.raises(checker.Mismatch, match="plain float"):
+        checker.check_answer(
+            spec.answers[0], request["answers"]["e01"]["mu_200"], key["e01"]["mu_200"]
+        )
+    out = subprocess.run(
+        [sys.executable, "-c", "import json,sys;from cslnb.teaching.checker import conform;"
+         "print(json.dumps(conform({'type': 'float', 'value': 0.5}, 'float')))"],
+        capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert json.loads(out.stdout) == 0.5
