@@ -114,7 +114,8 @@ def accelerator_lines(device: torch.device, bench_section: dict[str, Any] | None
     if device.type != "cuda":
         return [
             f"accelerator: {device.type} (no CUDA GPU); amp='auto' trains in {precision.label}",
-            "  the paper profile needs a GPU (on Colab: Runtime > Change runtime type)",
+            "  a paper run takes hours here (README: 'Paper scale without a GPU'); on Colab "
+            "choose a GPU (Runtime > Change runtime type)",
         ]
     name = torch.cuda.get_device_name(device)
     major, minor = cuda_capability(device)

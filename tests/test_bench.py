@@ -93,17 +93,17 @@ def test_only_some_sections(tmp_path, capsys):
     assert "4. GPU training: skipped" in capsys.readouterr().out
     assert load_latest_bench(root=tmp_path) is None
     assert load_latest_bench(root=tmp_path, section="gpu") == record
-    assert [name for name, _ in SECTIONS] == list(SECTION_NAMES)
+    assert [name for name, _ in SECTIONS] == [*SECTION_NAMES, "cpu_epoch"]
     with pytest.raises(ValueError, match="unknown bench section"):
         run_bench(out_dir=tmp_path, device="cpu", quick=True, only=["gpus"])
 
 
-def test_table_runs_are_the_24_cifar10_runs_of_tables_1_and_2():
+def test_table_runs_are_the_28_cifar10_runs_of_tables_1_and_2():
     runs = table_runs("paper")
-    assert len(runs) == 24
+    assert len(runs) == 28
     ir100 = [r for r in runs if "-exp100-" in r.run_id]
     ir50 = [r for r in runs if "-exp50-" in r.run_id]
-    assert len(ir100) == len(ir50) == 12
+    assert len(ir100) == len(ir50) == 14  # 12 methods, Weighted Softmax, Equalization loss
     assert {r.train_images for r in ir100} == {200 * 12406}
     assert {r.train_images for r in ir50} == {200 * sum(cifar_lt_counts("cifar10", 50))}
     assert {r.test_images for r in runs} == {40 * 10_000}  # full test split every 5th epoch
@@ -205,14 +205,14 @@ def test_gpu_section_layout_projection_and_table():
     for key in ("device", "torch", "precision", "step", "evaluation", "concurrent"):
         assert key in section
     projection = section["projection"]
-    assert projection["runs"] == 24
+    assert projection["runs"] == 28
     assert set(projection["wall_s_by_jobs"]) == {"1", "4"}  # the failed 8 is left out
     work = sum(r.train_images + r.test_images * 0.5 for r in table_runs("paper"))
     assert projection["wall_s_by_jobs"]["1"] == pytest.approx(work / 40000.0)
     text = "\n".join(gpu_lines(section))
     assert "Fake GPU" in text and "bfloat16" in text
     assert "failed: RuntimeError('out of memory')" in text
-    assert "projected wall time of the 24 CIFAR-10 runs" in text
+    assert "projected wall time of the 28 CIFAR-10 runs" in text
     assert "1 jobs" in text and "4 jobs" in text
     assert "MPS off" in text
     assert f"{'--deterministic':<22} 32000 images/s against 40000 (1.25x slower)" in text

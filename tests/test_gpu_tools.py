@@ -289,5 +289,6 @@ def test_the_book_on_a_cpu_points_to_a_gpu_runtime(monkeypatch):
     monkeypatch.setattr("cslnb.train.device.cpu_supports_bf16", lambda: False)
     assert accelerator_lines(torch.device("cpu"), None) == [
         "accelerator: cpu (no CUDA GPU); amp='auto' trains in fp32",
-        "  the paper profile needs a GPU (on Colab: Runtime > Change runtime type)",
+        "  a paper run takes hours here (README: 'Paper scale without a GPU'); on Colab choose a "
+        "GPU (Runtime > Change runtime type)",
     ]

@@ -383,13 +383,13 @@ def test_table2_splits_into_its_four_cells(records: pd.DataFrame) -> None:
 def test_table4_lists_the_released_reading_its_target_trains(records: pd.DataFrame) -> None:
     table = comparison_table(records, 4)
     released = _row(table, options='{"reading": "released"}')
-    assert (released["method"], released["status"]) == ("CSL (released reading)", "not run yet")
+    assert (released["method"], released["status"]) == ("CSL (our released reading)", "not run yet")
     assert released["command"] == (
         "python -m cslnb reproduce table4 --profile ci --seeds 0 1 --datasets tiny-imagenet "
         "--ratios 100 --losses csl"
     )
     methods = list(table["method"])
-    assert methods.index("CSL (released reading)") == methods.index("CSL (paper reading)") + 1
+    assert methods.index("CSL (our released reading)") == methods.index("CSL (our paper reading)") + 1
 
 
 def test_csl_difference_per_row(records: pd.DataFrame) -> None:

@@ -12,7 +12,7 @@ One run measures, side by side on the current machine, and prints a table:
    with per-sample transforms, images per second.
 4. ``gpu`` (:mod:`cslnb.bench.gpu`, CUDA only): the trainer's step on ResNet-32, eager and
    replayed as a CUDA graph; 1, 4, 8 and 16 runs at once in separate processes; peak memory;
-   the projected wall time of the 24 CIFAR-10 runs of Tables 1–2 at the ``paper`` profile.
+   the projected wall time of the 28 CIFAR-10 runs of Tables 1–2 at the ``paper`` profile.
 5. ``cpu_epoch`` (:mod:`cslnb.bench.cpu_epoch`): the ``paper`` ResNet-32 step on one CPU thread
    in every execution mode (eager, channels_last, ``torch.compile``) at bf16 and fp32, the
    evaluation rate, what ``--compile/--channels-last auto`` picks, and the projected hours of

@@ -19,7 +19,7 @@ cross-entropy):
   the largest reserved pool of a run and the memory in use on the whole GPU; whether MPS runs
   (``mps``, :func:`cslnb.bench.gpu_env.mps_status`: without it the processes take turns on the
   GPU rather than overlap);
-* ``projection``: the wall time of the 24 CIFAR-10 runs of Tables 1–2 at the ``paper`` profile
+* ``projection``: the wall time of the 28 CIFAR-10 runs of Tables 1–2 at the ``paper`` profile
   for each number of jobs (:mod:`cslnb.bench.projection`).
 
 With ``tests/test_gpu_path.py``, this section is where the CUDA graph path of

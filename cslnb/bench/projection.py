@@ -1,7 +1,7 @@
 """Projected wall time of the CIFAR-10 runs of Tables 1–2 at the ``paper`` profile on one GPU.
 
-The batch is the 24 runs ``python -m cslnb reproduce table2 --datasets cifar10 --profile paper``
-trains (12 losses × imbalance ratio 100 and 50, seed 0), ``jobs`` of them at a time. Each run
+The batch is the 28 runs ``python -m cslnb reproduce table2 --datasets cifar10 --profile paper``
+trains (14 losses × imbalance ratio 100 and 50, seed 0), ``jobs`` of them at a time. Each run
 trains ``epochs`` epochs on its long-tailed training set and evaluates the full test split every
 ``eval_every`` epochs of its profile (and after the last). Its work, in training-image
 equivalents, is::

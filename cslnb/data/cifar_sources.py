@@ -80,8 +80,7 @@ def _decode_split(
     images = np.empty((total, CIFAR_SIDE, CIFAR_SIDE, 3), dtype=np.uint8)
     labels = np.repeat(np.arange(len(files), dtype=np.int64), [len(g) for g in files])
     flat = [path for group in files for path in group]
-    # disable=None: no bar where stderr is not a terminal (a notebook kernel, a log file).
-    bar = tqdm(flat, desc=desc, unit="img", mininterval=1.0, disable=None if progress else True)
+    bar = tqdm(flat, desc=desc, unit="img", mininterval=1.0, disable=not progress)
     for i, path in enumerate(bar):
         with Image.open(path) as im:
             if im.size != (CIFAR_SIDE, CIFAR_SIDE):
