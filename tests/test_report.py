@@ -389,7 +389,8 @@ def test_table4_lists_the_released_reading_its_target_trains(records: pd.DataFra
         "--ratios 100 --losses csl"
     )
     methods = list(table["method"])
-    assert methods.index("CSL (our released reading)") == methods.index("CSL (our paper reading)") + 1
+    paper_row = methods.index("CSL (our paper reading)")
+    assert methods.index("CSL (our released reading)") == paper_row + 1
 
 
 def test_csl_difference_per_row(records: pd.DataFrame) -> None:
