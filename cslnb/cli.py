@@ -72,24 +72,12 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--force", action="store_true", help="retrain even if the record exists")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
-    parser.add_argument(
-        "--cuda-graph",
-        choices=("auto", "on", "off"),
-        default="auto",
-        help="replay the training step as a CUDA graph (auto: on CUDA, for long runs)",
-    )
-    parser.add_argument(
-        "--compile",
-        choices=("auto", "on", "off"),
-        default="auto",
-        help="torch.compile the model (auto: for long runs on CPUs with AMX)",
-    )
-    parser.add_argument(
-        "--channels-last",
-        choices=("auto", "on", "off"),
-        default="auto",
-        help="channels-last memory format (auto: for long CPU runs)",
-    )
+    for flag, what in (
+        ("--cuda-graph", "replay the training step as a CUDA graph (auto: on CUDA, for long runs)"),
+        ("--compile", "torch.compile the model (auto: for long runs on CPUs with AMX)"),
+        ("--channels-last", "channels-last memory format (auto: for long CPU runs)"),
+    ):
+        parser.add_argument(flag, choices=("auto", "on", "off"), default="auto", help=what)
     parser.add_argument(
         "--deterministic",
         action="store_true",
