@@ -20,7 +20,7 @@ from cslnb.report import (
     format_comparison,
     style_comparison,
 )
-from cslnb.report.ablations import ablation_table, options_key, variant_label
+from cslnb.report.ablations import ablation_table, options_key, variant_findings, variant_label
 from cslnb.report.comparison import comparison_cells, csl_difference, reproduce_command
 from cslnb.report.figures import (
     default_highlight,
@@ -441,3 +441,50 @@ def _css_by_selector(html: str) -> dict[str, str]:
             props = re.sub(r"\s*([:;])\s*", r"\1", body.strip())
             css[selector.strip()] = css.get(selector.strip(), "") + props
     return css
+
+
+def _diverge(records: pd.DataFrame, loss: str, seed: int, epoch: int, last: float) -> pd.DataFrame:
+    """``records`` with run (loss, seed) turned into a run that diverged at ``epoch``."""
+    out = records.copy()
+    where = (out["loss"] == loss) & (out["seed"] == seed) & (out["loss_options"] == "{}")
+    assert where.sum() == 1
+    out.loc[where, ["status", "diverged_epoch", "accuracy"]] = ["diverged", epoch, last]
+    return out
+
+
+def test_a_diverged_seed_is_named_and_never_averaged(results: Path, records: pd.DataFrame) -> None:
+    table = comparison_table(_diverge(records, "ce", 1, epoch=3, last=12.345), 2, seeds=[0, 1])
+    ce = _row(table, loss="ce", dataset="cifar10", ratio=50.0)
+    assert ce["n_seeds"] == 1 and ce["seeds"] == "0"
+    assert ce["ours_mean"] == pytest.approx(_record(results, "ce", 0)["final"]["accuracy"])
+    assert ce["status"] == "seed 1 diverged at epoch 3 (last 12.35 %)" and ce["command"] == ""
+    shown = format_comparison(table[(table["loss"] == "ce") & (table["ratio"] == 50)])
+    assert shown["status"].item() == ce["status"]
+
+
+def test_a_cell_whose_only_run_diverged_reads_diverged(records: pd.DataFrame) -> None:
+    diverged = _diverge(records, "csl", 0, epoch=1, last=float("nan"))
+    table = comparison_table(diverged, 2, seeds=[0, 1])
+    cell = dict(comparison_cells(table))[("cifar10", 50.0)]
+    csl = _row(cell, loss="csl", options="{}")
+    assert csl["n_seeds"] == 0 and pd.isna(csl["ours_mean"])
+    assert csl["status"] == "missing seed(s) 1; seed 0 diverged at epoch 1 (no finite epoch)"
+    shown = format_cell(cell)
+    assert shown.loc[shown["method"] == "CSL (our paper reading)", "ours"].item() == "diverged"
+    assert csl_summary(diverged, profile="ci").empty
+
+
+def test_the_ablation_table_names_diverged_runs(records: pd.DataFrame) -> None:
+    table = ablation_table(_diverge(records, "ce", 1, epoch=2, last=30.0), "ci", ratio=50)
+    ce, reference = table.iloc[-1], table.iloc[0]
+    assert (ce["n_seeds"], ce["seeds"], ce["status"]) == (1, "0", "ok")
+    assert ce["diverged"] == "seed 1 diverged at epoch 2 (last 30.00 %)"
+    assert reference["diverged"] == "" and reference["n_seeds"] == 1
+    only = ablation_table(_diverge(records, "csl", 0, epoch=4, last=10.0), "ci", ratio=50)
+    assert (only.iloc[0]["status"], only.iloc[0]["command"], only.iloc[0]["n_seeds"]) == (
+        "diverged",
+        "",
+        0,
+    )
+    findings = variant_findings(only, chance=10.0)
+    assert findings.iloc[0]["shows"] == "seed 0 diverged at epoch 4 (last 10.00 %)"

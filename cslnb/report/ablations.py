@@ -19,10 +19,13 @@ import pandas as pd
 from cslnb.report.comparison import NOT_RUN, OK
 from cslnb.report.runs import (
     DEFAULT_OPTIONS,
+    DIVERGED,
     check_accuracy,
     check_per_class,
+    diverged_note,
     options_key,
     require_columns,
+    split_diverged,
 )
 from cslnb.report.seed_statistics import seed_difference
 from cslnb.report.summary import interval_effect
@@ -115,8 +118,10 @@ def ablation_table(
     own row, ``not run yet`` where either side has no run); ``ce_difference, ce_low, ce_high,
     ce_interval, ce_p_value, ce_effect`` (the same against CE); ``same_as_ce`` (seeds whose
     per-class accuracies equal CE's of the same seed exactly, as ``"2 of 3"``);
-    ``zero_classes`` and ``zero_class_ids`` (classes at 0 % in every seed); ``status`` (``ok``
-    or ``not run yet``) and ``command`` (what trains missing runs). Runs without a final
+    ``zero_classes`` and ``zero_class_ids`` (classes at 0 % in every seed); ``diverged``
+    (:func:`cslnb.report.runs.diverged_note`: runs whose loss became non-finite, left out of
+    every number above); ``status`` (``ok``, ``diverged`` when every run did, or ``not run
+    yet``) and ``command`` (what trains missing runs). Runs without a final
     accuracy or per-class accuracies raise :class:`cslnb.records.RecordError` naming the run.
     """
     require_columns(records, (*USED_COLUMNS, "seed", "accuracy", "per_class_accuracy"))
@@ -129,7 +134,8 @@ def ablation_table(
     cell_runs = records[keep]
     csl_runs = cell_runs[cell_runs["loss"] == "csl"]
     ce = cell_runs[(cell_runs["loss"] == "ce") & (cell_runs["loss_options"] == DEFAULT_OPTIONS)]
-    ce = ce.sort_values("seed")
+    ce_ended = ce.sort_values("seed")
+    ce = split_diverged(ce_ended)[0]
     ce_by_seed = _by_seed(ce)
     ce_values = np.asarray(list(ce_by_seed.values()), float)
     groups: list[tuple[str, str, pd.DataFrame, str]] = []
@@ -149,13 +155,14 @@ def ablation_table(
         (
             CE_LABEL,
             DEFAULT_OPTIONS,
-            ce,
+            ce_ended,
             f"python -m cslnb reproduce table2 {where} --losses ce",
         )
     )
     reference_by_seed: dict[int, float] | None = None
     rows: list[dict[str, Any]] = []
-    for label, key, cell, command in groups:
+    for label, key, ended, command in groups:
+        cell, diverged = split_diverged(ended)
         by_seed = _by_seed(cell)
         values = np.asarray(list(by_seed.values()), float)
         if reference_by_seed is None:
@@ -191,8 +198,9 @@ def ablation_table(
                 "same_as_ce": f"{same} of {shared}" if shared else "",
                 "zero_classes": zero,
                 "zero_class_ids": zero_ids,
-                "status": OK if values.size else NOT_RUN,
-                "command": "" if values.size else command,
+                "diverged": diverged_note(diverged),
+                "status": OK if values.size else DIVERGED if len(diverged) else NOT_RUN,
+                "command": "" if values.size or len(diverged) else command,
             }
         )
     result = pd.DataFrame(rows)
@@ -219,14 +227,15 @@ def variant_findings(ablations: pd.DataFrame, chance: float, near: float = 2.0) 
     ``identical to CE, run for run`` (every seed's per-class accuracies equal CE's),
     ``not detectably different from CE`` (the interval to CE includes 0), else ``lower than CE``
     or ``higher than CE``; ``loses classes in every seed`` (with their count) and
-    ``near chance`` (mean within ``near`` points of ``chance``).
+    ``near chance`` (mean within ``near`` points of ``chance``); where runs diverged, where
+    (``seed 0 diverged at epoch 7 (last 23.40 %)``: the other numbers are over finished seeds).
     """
     rows = []
     for _, row in ablations.iloc[:-1].iterrows():
         if row["n_seeds"] == 0:
             rows.append(
                 {"variant": row["variant"], "seeds": "", "mean": float("nan"), "vs_ce": "",
-                 "shows": NOT_RUN, "command": row["command"]}
+                 "shows": row["diverged"] or NOT_RUN, "command": row["command"]}
             )  # fmt: skip
             continue
         n_shared = row["same_as_ce"].split(" of ")[-1] if row["same_as_ce"] else ""
@@ -241,6 +250,8 @@ def variant_findings(ablations: pd.DataFrame, chance: float, near: float = 2.0) 
             shows.append(f"{LOSES_CLASSES} ({row['zero_classes']})")
         if abs(row["mean"] - chance) < near:
             shows.append(NEAR_CHANCE)
+        if row["diverged"]:
+            shows.append(row["diverged"])
         vs_ce = (
             f"{row['ce_difference']:+.2f} ({row['ce_low']:+.2f} to {row['ce_high']:+.2f})"
             if pd.notna(row["ce_low"])

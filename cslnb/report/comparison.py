@@ -27,9 +27,11 @@ from cslnb.report.runs import (
     DEFAULT_OPTIONS,
     check_accuracy,
     check_per_class,
+    diverged_note,
     options_key,
     require_columns,
     select_profile,
+    split_diverged,
     variant_runs,
 )
 from cslnb.reproduce import RELEASED_CELLS, TABLE_CELLS, TABLE_CSL_VARIANTS
@@ -184,9 +186,11 @@ def comparison_table(
     medium, few`` (our means; only for :data:`GROUPED_DATASETS` and metric ``avg``),
     ``profile``, ``status`` and ``command``.
     ``status`` is ``ok``, ``not run yet``, ``missing seed(s) ...`` (``command`` then trains the
-    missing runs) or ``not in cslnb`` (a method of the paper we do not implement). Methods we
-    run that the paper lacks get a NaN ``paper`` value. ``ratio`` is the ratio of our runs (1
-    for ImageNet-LT's fixed split, which the paper prints without a ratio).
+    missing runs) or ``not in cslnb`` (a method of the paper we do not implement); a run that
+    diverged is left out of the mean and ``n_seeds`` and named in ``status`` instead
+    (``seed 0 diverged at epoch 7 (last 23.40 %)``, :func:`cslnb.report.runs.diverged_note`).
+    Methods we run that the paper lacks get a NaN ``paper`` value. ``ratio`` is the ratio of our
+    runs (1 for ImageNet-LT's fixed split, which the paper prints without a ratio).
 
     ``records`` is :func:`cslnb.records.load_records` output; runs with non-default loss options
     are left out, except CSL's released reading: its row (no paper value) follows the paper
@@ -216,12 +220,14 @@ def comparison_table(
         for paper_method, loss, options in _cell_methods(paper_cell, losses, released):
             printed = paper_cell[paper_cell["method"] == paper_method]
             source = runs if options == DEFAULT_OPTIONS else released_runs
-            cell = _cell_runs(source, dataset, ratio, loss) if loss else runs.iloc[0:0]
+            ended = _cell_runs(source, dataset, ratio, loss) if loss else runs.iloc[0:0]
+            cell, diverged = split_diverged(ended)
             cell_seeds = sorted(int(seed) for seed in cell["seed"])
-            missing = [seed for seed in target_seeds if seed not in cell_seeds]
+            ended_seeds = sorted(int(seed) for seed in ended["seed"])
+            missing = [seed for seed in target_seeds if seed not in ended_seeds]
             if not loss:
                 status, command = NOT_IN_CSLNB, ""
-            elif not cell_seeds:
+            elif not ended_seeds:
                 status = NOT_RUN
                 command = _command(table, profile, target_seeds, dataset, loss, options, ratio)
             elif missing:
@@ -229,6 +235,9 @@ def comparison_table(
                 command = _command(table, profile, missing, dataset, loss, options, ratio)
             else:
                 status, command = OK, ""
+            if len(diverged):
+                note = diverged_note(diverged)
+                status = note if status == OK else f"{status}; {note}"
             groups = _group_means(cell)
             for metric in metrics:
                 values = np.asarray(_metric_values(cell, metric), dtype=float)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from cslnb.report.comparison import GROUPED_DATASETS, GROUPS, NOT_IN_CSLNB, OK, csl_difference
+from cslnb.report.runs import DIVERGED
 
 if TYPE_CHECKING:
     from pandas.io.formats.style import Styler
@@ -25,19 +26,20 @@ def _number(value: float, digits: int, signed: bool = False) -> str:
 
 def _ours(row: pd.Series, digits: int) -> str:
     if row["n_seeds"] == 0:
-        return MISSING
+        return DIVERGED if DIVERGED in str(row["status"]) else MISSING
     spread = "" if math.isnan(row["ours_std"]) else f" ± {row['ours_std']:.{digits}f}"
     return f"{row['ours_mean']:.{digits}f}{spread} (n={row['n_seeds']})"
 
 
 def _status(row: pd.Series) -> str:
-    if row["status"] in (OK, NOT_IN_CSLNB):
+    if row["status"] in (OK, NOT_IN_CSLNB) or not row["command"]:
         return row["status"]
     return f"{row['status']}: {row['command']}"
 
 
 def format_comparison(comparison: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
-    """The comparison as strings: ``ours`` reads ``mean ± std (n=seeds)``, missing is ``—``.
+    """The comparison as strings: ``ours`` reads ``mean ± std (n=seeds)`` over finished seeds,
+    missing is ``—``, ``diverged`` where every run diverged (``status`` says where).
 
     Columns: dataset, ratio, method, [type,] [metric (Table 1),] paper, ours, ours − paper,
     [many / medium / few (filled on CIFAR-100, ImageNet-LT and Tiny-ImageNet rows),] status

@@ -80,6 +80,32 @@ def select_profile(records: pd.DataFrame, profile: str | None) -> tuple[pd.DataF
     return chosen.reset_index(drop=True), profile
 
 
+DIVERGED = "diverged"
+"""``status`` of a run whose loss became NaN or infinite (:func:`cslnb.records.record_status`)."""
+
+
+def split_diverged(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(finished runs, diverged runs) of ``runs``: a diverged run is a result to show, never a
+    value to average with finished seeds. Without a ``status`` column every run is finished."""
+    if "status" not in runs.columns:
+        return runs, runs.iloc[0:0]
+    diverged = runs["status"] == DIVERGED
+    return runs[~diverged], runs[diverged]
+
+
+def diverged_note(diverged: pd.DataFrame) -> str:
+    """``seed 1 diverged at epoch 7 (last 23.40 %)`` for each diverged run, joined by ``; ``
+    (``last``: the accuracy of the last evaluation before the loss became non-finite, ``no
+    finite epoch`` when there was none); empty when ``diverged`` is."""
+    notes = []
+    for row in diverged.sort_values("seed").to_dict("records"):
+        last = row.get("accuracy")
+        known = isinstance(last, numbers.Real) and not math.isnan(last)
+        where = f"last {last:.2f} %" if known else "no finite epoch"
+        notes.append(f"seed {int(row['seed'])} diverged at epoch {row['diverged_epoch']} ({where})")
+    return "; ".join(notes)
+
+
 def variant_runs(records: pd.DataFrame, profile: str, loss: str, options: str) -> pd.DataFrame:
     """One profile's runs of ``loss`` with ``loss_options`` equal to ``options`` (as records
     store them, e.g. ``'{"reading": "released"}'``), e.g. a reading of CSL beside the defaults

@@ -24,6 +24,7 @@ from cslnb.report.runs import (
     check_accuracy,
     require_columns,
     select_profile,
+    split_diverged,
     variant_runs,
 )
 from cslnb.report.seed_statistics import seed_difference
@@ -116,7 +117,8 @@ def csl_summary(
     one profile; CSL is the run whose ``loss_options`` equal ``csl_options`` (default: the
     paper reading; ``'{"reading": "released"}'`` for the released reading). With
     ``profile=None`` the records must hold one profile only (:class:`ValueError` otherwise).
-    Cells without a CSL run are left out. A run without a final accuracy raises
+    Runs that diverged are left out (the comparison tables name them), as are cells without
+    a finished CSL run. A run without a final accuracy raises
     :class:`cslnb.records.RecordError` naming it.
     """
     require_columns(records, USED_COLUMNS)
@@ -124,6 +126,7 @@ def csl_summary(
     if csl_options != DEFAULT_OPTIONS:
         variant = variant_runs(records, profile, CSL, csl_options)
         runs = pd.concat([runs[runs["loss"] != CSL], variant], ignore_index=True)
+    runs = split_diverged(runs)[0]
     rows = []
     for (dataset, imb_type, ratio), cell in runs.groupby(list(CELL), sort=True):
         by_loss = {
