@@ -13,7 +13,8 @@ Each ``tableN.csv`` has one row per printed number, with the columns
 * ``type`` -- Table 3 only: ``CSL`` (cost-sensitive loss) or ``MI`` (module improvement).
 
 Table 1's ``#Training Samples`` row lives in ``table1_counts.csv`` (``dataset, ratio, class,
-n_train``).
+n_train``). Numbers the book quotes from other papers live in ``literature.csv``
+(:func:`load_literature`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ PAPER_TABLES = (1, 2, 3, 4)
 TABLE_COLUMNS = ("method", "loss", "dataset", "ratio", "metric", "value")
 TABLE3_COLUMNS = (*TABLE_COLUMNS, "type")
 COUNTS_COLUMNS = ("dataset", "ratio", "class", "n_train")
+LITERATURE_COLUMNS = ("source", "where", "method", "loss", "dataset", "ratio", "metric", "value")
 TABLE1_CLASSES = (
     "plane",
     "car",
@@ -68,6 +70,17 @@ def load_paper_table(n: int, root: Path | None = None) -> pd.DataFrame:
     frame["ratio"] = frame["ratio"].astype(float)
     frame["value"] = frame["value"].astype(float)
     return frame[list(required)]
+
+
+def load_literature(root: Path | None = None) -> pd.DataFrame:
+    """Numbers from other papers the book compares with, one row per number: ``source`` (the
+    paper), ``where`` (its table), ``method`` (as printed), ``loss`` (ours), ``dataset, ratio,
+    metric, value`` (accuracy %; where the source prints an error ``e``, ``100 - e``, with the
+    printed form in ``printed``)."""
+    frame = _read_csv((root or paper_tables_dir()) / "literature.csv", LITERATURE_COLUMNS)
+    frame["ratio"] = frame["ratio"].astype(float)
+    frame["value"] = frame["value"].astype(float)
+    return frame
 
 
 def load_table1_counts(root: Path | None = None) -> pd.DataFrame:

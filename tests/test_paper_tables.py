@@ -9,6 +9,7 @@ import pytest
 
 from cslnb.paper_tables import (
     TABLE1_CLASSES,
+    load_literature,
     load_paper_table,
     load_table1_counts,
     paper_value,
@@ -70,3 +71,13 @@ def test_missing_file_or_column_is_named(tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError, match=r"table2\.csv.*loss"):
         load_paper_table(2, root=tmp_path)
+
+
+def test_literature_holds_caos_erm_as_an_accuracy() -> None:
+    literature = load_literature()
+    erm = literature[(literature["loss"] == "ce") & (literature["dataset"] == "cifar10")]
+    assert len(erm) == 1
+    row = erm.iloc[0]
+    assert (row["ratio"], row["metric"], row["value"]) == (100.0, "avg", 70.36)
+    assert row["printed"] == "top-1 validation error 29.64"
+    assert row["value"] == pytest.approx(100 - 29.64)

@@ -29,6 +29,7 @@ from cslnb.report.figures import (
     plot_trace_heatmap,
 )
 from cslnb.report.formatting import format_cell, style_cell
+from cslnb.report.scale import lost_classes, profile_agreement, scale_table
 from cslnb.report.summary import csl_headline
 from cslnb.reproduce import CSL_ABLATIONS
 from cslnb.train.config import RunConfig
@@ -488,3 +489,45 @@ def test_the_ablation_table_names_diverged_runs(records: pd.DataFrame) -> None:
     )
     findings = variant_findings(only, chance=10.0)
     assert findings.iloc[0]["shows"] == "seed 0 diverged at epoch 4 (last 10.00 %)"
+
+
+def _two_scales(records: pd.DataFrame) -> pd.DataFrame:
+    """The ``ci`` records twice: as ``quick`` runs, and their seed-0 runs as ``paper`` runs."""
+    large = records[records["seed"] == 0].assign(profile="paper")
+    return pd.concat([records.assign(profile="quick"), large], ignore_index=True)
+
+
+def test_scale_table_puts_one_cell_at_both_profiles(results: Path, records: pd.DataFrame) -> None:
+    scale = scale_table(_two_scales(records), dataset="cifar10", ratio=50).set_index("method")
+    ce0, ce1 = (_record(results, "ce", seed) for seed in (0, 1))
+    ce = scale.loc["CE"]
+    assert ce["paper"] == 74.8
+    assert ce["paper final"] == pytest.approx(ce0["final"]["accuracy"])
+    assert ce["paper best"] == pytest.approx(ce0["best"]["accuracy"])
+    assert ce["paper best_epoch"] == ce0["best"]["epoch"]
+    assert ce["paper hours"] == pytest.approx(ce0["wall_time_s"] / 3600)
+    lost = [sum(a <= 1.0 for a in r["final"]["per_class_accuracy"]) for r in (ce0, ce1)]
+    assert (ce["paper lost"], ce["quick lost"]) == (str(lost[0]), f"{lost[0]} {lost[1]}")
+    both = [ce0["final"]["accuracy"], ce1["final"]["accuracy"]]
+    assert ce["quick mean"] == pytest.approx(statistics.mean(both))
+    assert ce["quick std"] == pytest.approx(statistics.stdev(both))
+    assert (ce["quick n"], ce["paper status"]) == (2, "ok")
+    assert scale.loc["LDAM", "paper status"] == "not run yet" and scale.loc["LDAM", "quick n"] == 0
+    assert "LDAM-DRW + SSP" not in scale.index
+    assert lost_classes([0.0, 1.0, 1.5, 90.0]) == 2
+
+
+def test_profile_agreement_orders_pairs_by_the_large_profile(records: pd.DataFrame) -> None:
+    scale = scale_table(_two_scales(records), dataset="cifar10", ratio=50)
+    pairs = profile_agreement(scale, tie_within=0.0)
+    ran = scale[scale["quick n"] > 0].set_index("method")
+    assert len(pairs) == 1
+    pair = pairs.iloc[0]
+    first, second = pair["first"], pair["second"]
+    paper_gap = ran.loc[first, "paper final"] - ran.loc[second, "paper final"]
+    quick_gap = ran.loc[first, "quick mean"] - ran.loc[second, "quick mean"]
+    assert pair["paper_difference"] == pytest.approx(paper_gap)
+    assert pair["quick_difference"] == pytest.approx(quick_gap)
+    assert pair["verdict"] == ("agrees" if (paper_gap > 0) == (quick_gap > 0) else "disagrees")
+    wide = profile_agreement(scale, tie_within=abs(quick_gap) + 1)
+    assert wide["verdict"].item() == "tie within noise"
