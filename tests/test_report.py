@@ -24,6 +24,7 @@ from cslnb.report.ablations import ablation_table, options_key, variant_findings
 from cslnb.report.comparison import comparison_cells, csl_difference, reproduce_command
 from cslnb.report.figures import (
     default_highlight,
+    plot_class_accuracy,
     plot_gamma,
     plot_semantic_scale,
     plot_trace_heatmap,
@@ -531,3 +532,21 @@ def test_profile_agreement_orders_pairs_by_the_large_profile(records: pd.DataFra
     assert pair["verdict"] == ("agrees" if (paper_gap > 0) == (quick_gap > 0) else "disagrees")
     wide = profile_agreement(scale, tie_within=abs(quick_gap) + 1)
     assert wide["verdict"].item() == "tie within noise"
+
+
+def test_class_accuracy_heatmap_holds_each_evaluated_epoch(results: Path) -> None:
+    record = _record(results, "csl", 0)
+    evaluated = [e for e in record["epochs"] if "per_class_accuracy" in e]
+    assert evaluated
+    order = sorted(range(10), key=lambda c: -record["dataset"]["class_counts"][c])
+    image = plot_class_accuracy(record).axes[0].images[0].get_array()
+    assert image.shape == (10, len(evaluated))
+    head = order[0]
+    assert list(image[0]) == pytest.approx([e["per_class_accuracy"][head] for e in evaluated])
+    first = plot_class_accuracy(record, epochs=evaluated[0]["epoch"]).axes[0].images[0]
+    assert first.get_array().shape == (10, 1)
+    bare = copy.deepcopy(record)
+    for entry in bare["epochs"]:
+        entry.pop("per_class_accuracy", None)
+    with pytest.raises(RecordError, match="no evaluated epoch"):
+        plot_class_accuracy(bare)

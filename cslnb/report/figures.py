@@ -187,9 +187,37 @@ def plot_trace_heatmap(
         epoch_numbers, values = epoch_numbers[keep], values[keep]
     if not epoch_numbers.size:
         raise ValueError(f"no traced epoch at or before epoch {epochs}")
+    return _class_epoch_heatmap(record, epoch_numbers, values, TRACE_LABELS.get(key, key))
+
+
+def plot_class_accuracy(
+    record: Mapping[str, Any] | str | Path, epochs: int | None = None
+) -> Figure:
+    """Each class's test accuracy at every evaluated epoch, as a class x epoch heat-map (head
+    classes on top), from the record's ``epochs`` entries that carry ``per_class_accuracy``.
+    ``epochs`` limits the epochs shown (default: all)."""
+    record, source = _load(record)
+    evaluated = [
+        entry
+        for entry in record["epochs"]
+        if "per_class_accuracy" in entry and (epochs is None or entry["epoch"] <= epochs)
+    ]
+    if not evaluated:
+        raise RecordError(
+            f"{source_name(record, source)}: no evaluated epoch with per-class accuracy"
+        )
+    epoch_numbers = np.asarray([entry["epoch"] for entry in evaluated], dtype=int)
+    values = np.asarray([entry["per_class_accuracy"] for entry in evaluated], dtype=float)
+    return _class_epoch_heatmap(record, epoch_numbers, values, "test accuracy (%)")
+
+
+def _class_epoch_heatmap(
+    record: Mapping[str, Any], epoch_numbers: np.ndarray, values: np.ndarray, label: str
+) -> Figure:
+    """``values`` (epochs x classes) as a heat-map: classes sorted by training count (head on
+    top), a few named on the y axis, a log colour scale past :data:`LOG_SPAN`."""
     counts = np.asarray(record["dataset"]["class_counts"])
     order = np.argsort(-counts, kind="stable")
-    label = TRACE_LABELS.get(key, key)
     norm = _color_norm(values)
     with report_style():
         fig = Figure(layout="constrained")
