@@ -30,7 +30,12 @@ from cslnb.report.figures import (
     plot_trace_heatmap,
 )
 from cslnb.report.formatting import format_cell, style_cell
-from cslnb.report.scale import lost_classes, profile_agreement, scale_table
+from cslnb.report.scale import (
+    format_scale_table,
+    lost_classes,
+    profile_agreement,
+    scale_table,
+)
 from cslnb.report.summary import csl_headline
 from cslnb.reproduce import CSL_ABLATIONS
 from cslnb.train.config import RunConfig
@@ -550,3 +555,26 @@ def test_class_accuracy_heatmap_holds_each_evaluated_epoch(results: Path) -> Non
         entry.pop("per_class_accuracy", None)
     with pytest.raises(RecordError, match="no evaluated epoch"):
         plot_class_accuracy(bare)
+
+
+def test_the_two_scale_table_as_text(records: pd.DataFrame) -> None:
+    scale = scale_table(_two_scales(records), dataset="cifar10", ratio=50)
+    shown = format_scale_table(scale).set_index("method")
+    ce = scale.set_index("method").loc["CE"]
+    assert shown.loc["CE", "paper (as reported)"] == "74.80"
+    assert shown.loc["CE", "paper: final"] == f"{ce['paper final']:.2f}"
+    best = f"{ce['paper best']:.2f} ({ce['paper best_epoch']:.0f})"
+    assert shown.loc["CE", "paper: best (epoch)"] == best
+    mean = f"{ce['quick mean']:.2f} ± {ce['quick std']:.2f} (n=2)"
+    assert shown.loc["CE", "quick: mean ± std (n)"] == mean
+    assert (
+        shown.loc["LDAM", "paper: final"] == "—"
+        and shown.loc["LDAM", "quick: lost per seed"] == "—"
+    )
+    diverged = _two_scales(records)
+    where = (diverged["profile"] == "paper") & (diverged["loss"] == "csl")
+    diverged.loc[where, ["status", "diverged_epoch", "accuracy"]] = ["diverged", 2, 11.0]
+    csl = format_scale_table(scale_table(diverged, dataset="cifar10", ratio=50))
+    row = csl[csl["method"] == "CSL (our paper reading)"].iloc[0]
+    assert row["paper: final"] == "diverged"
+    assert row["paper status"] == "seed 0 diverged at epoch 2 (last 11.00 %)"

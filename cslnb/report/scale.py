@@ -152,3 +152,49 @@ def profile_agreement(scale: pd.DataFrame, tie_within: float, large: str = "pape
             "ours_difference": f"{small}_difference",
         }
     )
+
+
+def _number(value: float, digits: int = 2) -> str:
+    return "—" if pd.isna(value) else f"{value:.{digits}f}"
+
+
+def format_scale_table(
+    scale: pd.DataFrame, large: str = "paper", small: str = "quick"
+) -> pd.DataFrame:
+    """:func:`scale_table` as strings for a notebook: ``method``, ``paper (as reported)``,
+    ``{large}: final``, ``{large}: best (epoch)``, ``{large}: hours``, ``{large}: lost``,
+    ``{small}: mean ± std (n)``, ``{small}: lost per seed`` and ``{large} status`` (``—``
+    where a number is missing; a diverged run's cell reads ``diverged``)."""
+
+    def large_final(row: pd.Series) -> str:
+        if pd.isna(row[f"{large} final"]) and "diverged" in row[f"{large} status"]:
+            return "diverged"
+        return _number(row[f"{large} final"])
+
+    def small_mean(row: pd.Series) -> str:
+        if row[f"{small} n"] == 0:
+            return "—"
+        spread = "" if pd.isna(row[f"{small} std"]) else f" ± {row[f'{small} std']:.2f}"
+        return f"{row[f'{small} mean']:.2f}{spread} (n={row[f'{small} n']})"
+
+    def best(row: pd.Series) -> str:
+        if pd.isna(row[f"{large} best"]):
+            return "—"
+        return f"{row[f'{large} best']:.2f} ({row[f'{large} best_epoch']:.0f})"
+
+    rows = [row for _, row in scale.iterrows()]
+    shown = pd.DataFrame(
+        {
+            "method": scale["method"],
+            "paper (as reported)": scale["paper"].map(_number),
+            f"{large}: final": [large_final(row) for row in rows],
+            f"{large}: best (epoch)": [best(row) for row in rows],
+            f"{large}: hours": scale[f"{large} hours"].map(lambda h: _number(h, 1)),
+            f"{large}: lost": scale[f"{large} lost"].replace("", "—"),
+            f"{small}: mean ± std (n)": [small_mean(row) for row in rows],
+            f"{small}: lost per seed": scale[f"{small} lost"].replace("", "—"),
+            f"{large} status": scale[f"{large} status"],
+        }
+    )
+    shown.attrs["caption"] = scale.attrs.get("caption", "")
+    return shown.reset_index(drop=True)
