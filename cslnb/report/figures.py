@@ -142,7 +142,7 @@ def plot_trace_lines(
             ax.plot(x, y[:, c], **FAINT)
         for c in chosen:
             ax.plot(x, y[:, c], linewidth=HIGHLIGHT_WIDTH, label=_class_label(record, c))
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.set_title(_title(record, what or f"{label} per class, first {epochs} epochs"))
@@ -239,7 +239,7 @@ def _class_epoch_heatmap(
         )
         ax.set_yticks(ticks, [_class_label(record, int(order[t])) for t in ticks])
         ax.grid(False)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
         ax.set_xlabel("epoch")
         ax.set_ylabel("class, by training count (head → tail)")
         ax.set_title(_title(record, f"{label}, class × epoch"))
