@@ -13,6 +13,9 @@
   reading and against CE;
 * :mod:`cslnb.report.formatting` -- notebook-ready strings and ``Styler`` of a comparison, and
   :func:`style_cell`: one cell's table, numbers right-aligned, differences coloured;
+* :mod:`cslnb.report.reruns` -- :func:`rerun_table`: re-runs of a record (``data/verify/``)
+  against it and the spread of its cell's seeds (imports the trainer, so it is not imported
+  here);
 * :mod:`cslnb.report.figures` -- Figures 1-2 and a class x epoch heat-map (needs matplotlib,
   so it is not imported here).
 """
