@@ -5,7 +5,8 @@ right; one right; one exercise raising; ``os._exit`` in one exercise; Otter's ch
 monkeypatched; a float subclass equal to everything; library shortcuts; hand-nudged "training";
 a destructive cell; a loop that disables the alarm signal (with a short cell limit). Each score
 is asserted; after them an honest submission still scores full marks and the checkout is
-byte-identical.
+byte-identical. The written answers of the graded submissions are collected into marking sheets,
+marked and merged into the reports.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -27,8 +29,17 @@ from cslnb.teaching.answers import EXERCISES
 from cslnb.teaching.assign import Coursework, generate
 from cslnb.teaching.grading import Grade, Limits, Session
 from cslnb.teaching.isolation import fingerprint
-from cslnb.teaching.report import write_reports
+from cslnb.teaching.report import apply_marks, save_grades, write_reports, write_sheets
 from cslnb.teaching.runner import cell_owners
+from cslnb.teaching.written import (
+    PLACEHOLDER,
+    PROMPT,
+    WRITTEN,
+    MarkError,
+    answers_after_prompts,
+    prompts,
+    read_marks,
+)
 from cslnb.train import RunConfig, TrainOptions, train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,6 +48,9 @@ NAMES = [f"e{n:02d}" for n in range(1, 14)]
 POINTS = {"e01": 1, "e02": 2, "e03": 2, "e04": 1, "e05": 1, "e06": 2, "e07": 3, "e08": 2,
           "e09": 3, "e10": 2, "e11": 2, "e12": 2, "e13": 2}  # fmt: skip
 FULL = 25.0
+PARTS = ["e01-shrink", "e02-derive", "e03-agree", "e04-limits", "e05-explain", "e06-explain",
+         "e07-compare", "e09-direction", "e12-judge", "e13-predict", "e13-compare"]  # fmt: skip
+POSSIBLE = FULL + len(PARTS)  # one point per written part
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +107,28 @@ def test_points_follow_difficulty() -> None:
     assert dict(zip(NAMES, stars, strict=True)) == POINTS
     assert {spec.name: spec.points for spec in EXERCISES} == POINTS
     assert sum(POINTS.values()) == FULL
+
+
+def test_written_parts_have_a_prompt_and_a_model_answer_in_the_master() -> None:
+    """One prompt per part, in order, stating its points, each followed by a folded model answer."""
+    master = _read(MASTER)
+    assert [part.name for part in WRITTEN] == PARTS == list(prompts(master))
+    stated = [
+        float(m.group(2))
+        for c in master.cells
+        if c.cell_type == "markdown" and (m := PROMPT.match(c.source))
+    ]
+    assert stated == [part.points for part in WRITTEN] == [1.0] * len(PARTS)
+    models = answers_after_prompts(master)
+    assert all(len(models[part]) > 100 and "{toggle}" not in models[part] for part in PARTS)
+    assert models["e05-explain"].startswith("The ratio of margins is $(n_{\\max}/n_{\\min})^{1/4}")
+    exercise_of, question = {}, None
+    for cell in master.cells:
+        if cell.cell_type == "raw" and cell.source.startswith("# BEGIN QUESTION"):
+            question = cell.source.split("name: ")[1].split()[0]
+        elif cell.cell_type == "markdown" and (match := PROMPT.match(cell.source)):
+            exercise_of[match.group(1)] = question
+    assert exercise_of == {part.name: part.exercise for part in WRITTEN}
 
 
 def test_each_exercise_states_goal_difficulty_and_time() -> None:
@@ -181,6 +217,18 @@ def test_bundle_holds_no_solution_and_no_hidden_check(tmp_path: Path) -> None:
     assert not [(n, h) for n, t in texts.items() for h in hidden if h in t]
     stubs = [c for c in student.cells if "otter_answer_cell" in c.metadata.get("tags", [])]
     assert len(stubs) == len(NAMES) and all("..." in c.source for c in stubs)
+    # Each written part: its prompt, then an empty answer cell; no model answer anywhere.
+    assert list(prompts(student)) == PARTS
+    assert answers_after_prompts(student) == {part: "" for part in PARTS}
+    after = [
+        student.cells[i + 1].source for i, c in enumerate(student.cells) if PROMPT.match(c.source)
+    ]
+    assert after == [PLACEHOLDER] * len(PARTS)
+    models = answers_after_prompts(_read(MASTER))
+    model_lines = {line.strip() for text in models.values() for line in text.splitlines()}
+    assert len(model_lines) > 40 and model_lines <= solution_lines
+    everything = "\n".join(texts.values())
+    assert not [part for part, text in models.items() if text[:60] in everything]
     assert not any(c.get("outputs") for c in student.cells if c.cell_type == "code")
 
 
@@ -346,11 +394,36 @@ def _all_right(coursework: Coursework) -> nbformat.NotebookNode:
     return _submission(coursework, _solutions(coursework))
 
 
+WRITTEN_A = {
+    "e05-explain": [
+        "The ratio is $(5000/50)^{1/4} = 100^{1/4} \\approx 3.16$,\nwhatever the scale."
+    ],
+    # A second cell the student added, with a line that must not count as a mark.
+    "e13-predict": ["Tail classes gain, head classes lose.", "mark e13-predict: 1"],
+}
+"""The written answers of ``a_all_right``: cells after each part's prompt (others left empty)."""
+
+
+def _write_answers(nb: nbformat.NotebookNode, answers: dict[str, list[str]]) -> None:
+    """Replace the empty answer cell after each part's prompt with ``answers``' cells."""
+    cells = []
+    for cell in nb.cells:
+        if cells and (match := PROMPT.match(cells[-1].source)) and match.group(1) in answers:
+            cell.source, *more = answers[match.group(1)]
+            cells += [cell, *(nbformat.v4.new_markdown_cell(text) for text in more)]
+        else:
+            cells.append(cell)
+    nb.cells = cells
+
+
 def _write_submissions(coursework: Coursework, folder: Path) -> None:
     solutions = _solutions(coursework)
     for name, (answers, _, _) in SUBMISSIONS.items():
         filled = {n: solutions[n] if s == "solution" else s for n, s in answers.items()}
-        nbformat.write(_submission(coursework, filled), folder / f"{name}.ipynb")
+        nb = _submission(coursework, filled)
+        if name == "a_all_right":
+            _write_answers(nb, WRITTEN_A)
+        nbformat.write(nb, folder / f"{name}.ipynb")
 
 
 def test_grading_a_class_of_honest_broken_and_adversarial_submissions(
@@ -393,7 +466,7 @@ def test_grading_a_class_of_honest_broken_and_adversarial_submissions(
     assert stuck_grade.status["e06"] == "timeout"
     assert "signal" in stuck_grade.flags
 
-    assert grades["a_all_right"].total == FULL == grades["a_all_right"].possible
+    assert grades["a_all_right"].total == FULL and grades["a_all_right"].possible == POSSIBLE
     assert all(not notes for notes in grades["a_all_right"].feedback.values())
     assert grades["a_all_right"].flags == []
     assert grades["d_os_exit"].feedback["e07"] == ["the kernel died"]
@@ -412,7 +485,7 @@ def test_grading_a_class_of_honest_broken_and_adversarial_submissions(
         table = {row["submission"]: row for row in csv.DictReader(handle)}
     row = table["d_os_exit.ipynb"]
     assert row["e07_status"] == "died" and float(row["e06"]) == 2.0
-    assert float(row["total"]) == 12.0 and float(row["possible"]) == FULL
+    assert float(row["total"]) == 12.0 and float(row["possible"]) == POSSIBLE
     assert "e07: the kernel died" in row["errors"] and "process exit" in row["flags"]
     assert table["j_alarm_disabled.ipynb"]["e06_status"] == "timeout"
     with paths["gradebook"].open() as handle:
@@ -420,6 +493,47 @@ def test_grading_a_class_of_honest_broken_and_adversarial_submissions(
     assert list(book[0]) == ["Student", "SIS User ID", "cslnb exercises"]
     feedback = (paths["feedback"] / "c_crashing.md").read_text()
     assert "## e05: 0 of 1 (unanswered)" in feedback and "RuntimeError: student bug" in feedback
+
+    # Written answers: collected exactly, unmarked until the instructor marks them.
+    written = grades["a_all_right"].written
+    assert written == {part: "" for part in PARTS} | {
+        "e05-explain": WRITTEN_A["e05-explain"][0],
+        "e13-predict": "Tail classes gain, head classes lose.\n\nmark e13-predict: 1",
+    }
+    assert grades["d_os_exit"].written == {part: "" for part in PARTS} == honest.written
+    assert grades["a_all_right"].unmarked == ["e05-explain", "e13-predict"]
+    row = table["a_all_right.ipynb"]
+    assert (row["e05-explain"], row["e05-explain_status"], row["unmarked"]) == ("", "unmarked", "2")
+    assert (row["e01-shrink"], row["e01-shrink_status"]) == ("0.0", "unanswered")
+    assert {r["Student"]: r["cslnb exercises"] for r in book}["a_all_right"] == ""
+    assert {r["Student"]: r["cslnb exercises"] for r in book}["d_os_exit"] == "12.0"
+
+    out = tmp_path / "out"
+    every = [*grades.values(), honest]
+    sheets = write_sheets(every, session.questions, session.models, out)
+    assert len(sheets) == len(every)
+    sheet = out / "written" / "a_all_right.md"
+    text = sheet.read_text()
+    assert (
+        "> The ratio is $(5000/50)^{1/4} = 100^{1/4} \\approx 3.16$,\n> whatever the scale." in text
+    )
+    assert "> The ratio of margins is $(n_{\\max}/n_{\\min})^{1/4}" in text  # the model answer
+    assert "> By how much does the training set shrink" in text  # the question
+    assert read_marks(text).marks == {}  # the student's "mark e13-predict: 1" is quoted
+    text = text.replace("mark e05-explain:", "mark e05-explain: 1")
+    text = text.replace("mark e13-predict:", "mark e13-predict: 0.5")
+    sheet.write_text(text.replace("comment e13-predict:", "comment e13-predict: say why"))
+    apply_marks(every, out)
+    paths = write_reports(every, out)
+    with paths["grades"].open() as handle:
+        row = {r["submission"]: r for r in csv.DictReader(handle)}["a_all_right.ipynb"]
+    assert (row["e13-predict"], row["e13-predict_status"]) == ("0.5", "marked")
+    assert float(row["total"]) == FULL + 1.5 and row["unmarked"] == "0"
+    with paths["gradebook"].open() as handle:
+        book = {r["Student"]: r["cslnb exercises"] for r in csv.DictReader(handle)}
+    assert book["a_all_right"] == "26.5"
+    feedback = (paths["feedback"] / "a_all_right.md").read_text()
+    assert "## e13-predict (written): 0.5 of 1 (marked)\n- say why" in feedback
 
 
 def test_student_id_comes_from_its_cell(coursework: Coursework, tmp_path: Path) -> None:
@@ -454,3 +568,69 @@ def test_checker_rejects_impostors_in_a_fresh_process() -> None:
         capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
     assert json.loads(out.stdout) == 0.5
+
+
+def _graded(name: str, written: dict[str, str]) -> Grade:
+    """A submission with every exercise right and the written answers ``written``."""
+    return Grade(
+        f"{name}.ipynb",
+        name,
+        {n: float(POINTS[n]) for n in NAMES},
+        {n: "ok" for n in NAMES},
+        {n: [] for n in NAMES},
+        written={part: written.get(part, "") for part in PARTS},
+    )
+
+
+def test_marks_merge_into_the_reports_and_bad_marks_stop(tmp_path: Path) -> None:
+    """``python -m cslnb.teaching marks``: totals with the marks, unmarked parts shown as such."""
+    from cslnb.teaching.__main__ import main
+    from cslnb.teaching.report import load_grades
+
+    grades = [_graded("s1", {"e05-explain": "100^(1/4)", "e12-judge": "no"}), _graded("s2", {})]
+    save_grades(grades, tmp_path)
+    questions, models = {p: f"question {p}" for p in PARTS}, {p: f"model {p}" for p in PARTS}
+    sheets = write_sheets(grades, questions, models, tmp_path)
+    assert [path.name for path in sheets] == ["s1.md", "s2.md"]
+    sheet = sheets[0]
+    marked = sheet.read_text().replace("mark e05-explain:", "mark e05-explain: 1")
+    sheet.write_text(marked)
+    main(["marks", "--out", str(tmp_path)])
+
+    with (tmp_path / "grades.csv").open() as handle:
+        rows = {r["student_id"]: r for r in csv.DictReader(handle)}
+    s1 = rows["s1"]
+    assert (float(s1["total"]), float(s1["possible"]), s1["unmarked"]) == (26.0, POSSIBLE, "1")
+    assert (s1["e05-explain"], s1["e05-explain_status"]) == ("1.0", "marked")
+    assert (s1["e12-judge"], s1["e12-judge_status"]) == ("", "unmarked")
+    assert (s1["e01-shrink"], s1["e01-shrink_status"]) == ("0.0", "unanswered")
+    assert (float(rows["s2"]["total"]), rows["s2"]["unmarked"]) == (FULL, "0")
+    with (tmp_path / "gradebook.csv").open() as handle:
+        book = {r["Student"]: r["cslnb exercises"] for r in csv.DictReader(handle)}
+    assert book == {"s1": "", "s2": "25.0"}  # s1 waits for one mark
+    feedback = (tmp_path / "feedback" / "s1.md").read_text()
+    assert "Total: 26 of 36 points (1 written answer not marked yet)." in feedback
+    assert "## e12-judge (written): not marked yet, 1 possible" in feedback
+
+    # Grading again keeps a sheet that exists, marks included.
+    assert write_sheets(load_grades(tmp_path), questions, models, tmp_path) == []
+    assert sheet.read_text() == marked
+
+    bad = {
+        "mark e05-explain: 2": "the mark of e05-explain, 2, is outside 0 to 1",
+        "mark e05-explain: -1": "outside 0 to 1",
+        "mark e05-explain: good": "the mark of e05-explain, 'good', is not a number",
+        "mark e99-guess: 1": "unknown part 'e99-guess'",
+        "mark e05-explain: 1\nmark e05-explain: 1": "e05-explain is marked twice",
+    }
+    for line, message in bad.items():
+        with pytest.raises(MarkError, match=re.escape(message)):
+            read_marks(marked.replace("mark e05-explain: 1", line), "s1.md")
+    before = (tmp_path / "grades.csv").read_text()
+    sheet.write_text(marked.replace("mark e05-explain: 1", "mark e05-explain: 2"))
+    with pytest.raises(SystemExit) as stopped:
+        main(["marks", "--out", str(tmp_path)])
+    assert stopped.value.code == 2 and (tmp_path / "grades.csv").read_text() == before
+    sheet.write_text(marked.replace("Submission: `s1.ipynb`", "Submission: `s9.ipynb`"))
+    with pytest.raises(MarkError, match=re.escape("no graded submission is named 's9.ipynb'")):
+        apply_marks(grades, tmp_path)

@@ -4,7 +4,9 @@ Commands (:mod:`cslnb.teaching.__main__`)::
 
     python -m cslnb.teaching generate            # coursework/student/ and coursework/solutions/
     python -m cslnb.teaching bundle              # coursework/cslnb-coursework.zip, for students
-    python -m cslnb.teaching grade SUBMISSIONS   # coursework/grades.csv, gradebook.csv, feedback/
+    python -m cslnb.teaching grade SUBMISSIONS   # coursework/grades.csv, gradebook.csv, feedback/,
+                                                 #   written/ (marking sheets), grades.json
+    python -m cslnb.teaching marks               # merge the sheets' marks into the reports
 
 Modules: :mod:`~cslnb.teaching.assign` (student edition, Otter Assign),
 :mod:`~cslnb.teaching.student` (what the student edition's first cell calls),
@@ -13,5 +15,6 @@ exports and how it is checked), :mod:`~cslnb.teaching.export` (the export run in
 kernel), :mod:`~cslnb.teaching.kernel` and :mod:`~cslnb.teaching.runner` (running a notebook
 with limits), :mod:`~cslnb.teaching.isolation` (workspaces, the checkout check),
 :mod:`~cslnb.teaching.scan` (shortcuts and flags), :mod:`~cslnb.teaching.checker` (the checks,
-in a fresh process), :mod:`~cslnb.teaching.grading` and :mod:`~cslnb.teaching.report`.
+in a fresh process), :mod:`~cslnb.teaching.written` (the written parts, their marking sheets and
+marks), :mod:`~cslnb.teaching.grading` and :mod:`~cslnb.teaching.report`.
 """

@@ -10,7 +10,9 @@ public checks written as files under ``student/tests/``) and then edits the stud
 * Otter's init cell also installs the "not answered yet" guard
   (:func:`cslnb.teaching.student.enable_not_answered`), defaults the profile to ``ci`` and finds
   the public tests wherever the kernel runs;
-* a ``student_id`` cell is added, which the grader reads without running anything.
+* a ``student_id`` cell is added, which the grader reads without running anything;
+* an empty Markdown answer cell follows each written part's prompt
+  (:func:`cslnb.teaching.written.add_answer_cells`; Otter drops the model answers).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 import nbformat
 
 from cslnb.paths import project_root
+from cslnb.teaching.written import add_answer_cells
 
 MASTER = Path("book") / "10_exercises.ipynb"
 """The exercise chapter, relative to the checkout: the single source of both editions."""
@@ -104,7 +107,7 @@ def generate(master: Path | None = None, out: Path | None = None) -> Coursework:
 
 
 def student_edition(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Otter's student notebook with the Colab, init and student-id cells described above."""
+    """Otter's student notebook with the Colab, init, student-id and answer cells (see above)."""
     colab = [c for c in nb.cells if c.cell_type == "code" and "google.colab" in c.source]
     init = [c for c in nb.cells if c.cell_type == "code" and "otter.Notebook(" in c.source]
     if len(colab) != 1 or len(init) != 1:
@@ -118,4 +121,4 @@ def student_edition(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         nbformat.v4.new_code_cell(STUDENT_ID_CELL),
         *rest,
     ]
-    return nb
+    return add_answer_cells(nb)

@@ -61,7 +61,9 @@ library from it and works from there.
 
 Hand in `10_exercises.ipynb` with your answers. Fill in `student_id` in its third cell. The
 grader runs your notebook from top to bottom in a fresh kernel, then checks your answers with
-inputs and values you have not seen: make every answer come from your own code.
+inputs and values you have not seen: make every answer come from your own code. Under each
+**Written answer** prompt, replace the text of the cell below it with your answer, in your own
+words (Markdown): your instructor reads and marks it.
 """
 
 

@@ -5,9 +5,10 @@ from the master, copies the library and the run records, draws a seed for the he
 inputs and runs the solutions notebook exactly as a submission: its export is the key, kept in
 this process's memory only. Each submission then runs in its own workspace
 (:mod:`cslnb.teaching.isolation`) and kernel (:mod:`cslnb.teaching.runner`); its exported answers
-and the key go to ``python -m cslnb.teaching.checker`` on stdin. After every submission the
-checkout's fingerprint is compared with the one taken at the start: any change stops grading
-with :class:`CheckoutChanged`.
+and the key go to ``python -m cslnb.teaching.checker`` on stdin. Its written answers are read from
+the notebook, never run (:mod:`cslnb.teaching.written`), for the instructor to mark against the
+solutions' model answers. After every submission the checkout's fingerprint is compared with the
+one taken at the start: any change stops grading with :class:`CheckoutChanged`.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from cslnb.teaching.isolation import (
 )
 from cslnb.teaching.runner import NotebookRun, cell_owners, run_notebook, setup_sources
 from cslnb.teaching.scan import flags, shortcuts, student_lines, template_lines
+from cslnb.teaching.written import WRITTEN, answers_after_prompts, prompts
 
 STUDENT_ID = re.compile(r"""^\s*student_id\s*=\s*["']([^"'\n]*)["']""", re.MULTILINE)
 
@@ -55,7 +57,12 @@ class Limits:
 
 @dataclass
 class Grade:
-    """One submission's result: points, status and feedback per exercise, and flags."""
+    """One submission's result: points, status and feedback per exercise, and flags.
+
+    ``written`` holds the student's text of each written part (``""``: unanswered); ``marks``
+    and ``comments`` what the instructor gave them (:mod:`cslnb.teaching.written`), filled in
+    after grading.
+    """
 
     submission: str
     student_id: str
@@ -63,14 +70,29 @@ class Grade:
     status: dict[str, str]
     feedback: dict[str, list[str]]
     flags: list[str] = field(default_factory=list)
+    written: dict[str, str] = field(default_factory=dict)
+    marks: dict[str, float] = field(default_factory=dict)
+    comments: dict[str, str] = field(default_factory=dict)
+
+    def written_status(self, part: str) -> str:
+        """``marked``, ``unanswered`` (no text and no mark: 0 points) or ``unmarked``."""
+        if part in self.marks:
+            return "marked"
+        return "unmarked" if self.written.get(part, "").strip() else "unanswered"
+
+    @property
+    def unmarked(self) -> list[str]:
+        """The written parts with an answer the instructor has not marked yet."""
+        return [p.name for p in WRITTEN if self.written_status(p.name) == "unmarked"]
 
     @property
     def total(self) -> float:
-        return sum(self.points.values())
+        """The exercises' points and the marks given so far (an unmarked part adds nothing)."""
+        return sum(self.points.values()) + sum(self.marks.values())
 
     @property
     def possible(self) -> float:
-        return sum(spec.points for spec in EXERCISES)
+        return sum(spec.points for spec in EXERCISES) + sum(part.points for part in WRITTEN)
 
 
 class Session:
@@ -101,6 +123,11 @@ class Session:
             self.student = nbformat.read(made.student_notebook, as_version=4)
             self.solutions = nbformat.read(made.solutions_notebook, as_version=4)
         self.setup = setup_sources(self.student)
+        self.questions = prompts(self.student)
+        self.models = answers_after_prompts(self.solutions)
+        parts = [part.name for part in WRITTEN]
+        if list(self.questions) != parts or not all(self.models.get(p) for p in parts):
+            raise RuntimeError(f"the master must have a prompt and a model answer for {parts}")
         self.template = template_lines(
             c.source for c in self.student.cells if c.cell_type == "code"
         )
@@ -173,6 +200,8 @@ class Session:
         written = _student_lines_by_exercise(nb, self.template)
         checked = self._check({n: r.export for n, r in run.exercises.items()})
         grade = Grade(path.name, _student_id(nb, path), {}, {}, {})
+        answered = answers_after_prompts(nb)
+        grade.written = {part.name: answered.get(part.name, "") for part in WRITTEN}
         for name, spec in specs.items():
             ran, result = run.exercises[name], checked[name]
             used = shortcuts(written.get(name, []), spec.forbidden)
@@ -237,4 +266,5 @@ def _zero(path: Path, specs: dict[str, ExerciseSpec], reason: str) -> Grade:
         {name: 0.0 for name in specs},
         {name: "error" for name in specs},
         {name: [reason] for name in specs},
+        written={part.name: "" for part in WRITTEN},
     )
