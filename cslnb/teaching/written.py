@@ -67,11 +67,16 @@ def written_specs() -> dict[str, WrittenPart]:
     return {part.name: part for part in WRITTEN}
 
 
+def _prompt(cell: nbformat.NotebookNode) -> re.Match[str] | None:
+    """The :data:`PROMPT` match of a Markdown prompt cell, else None."""
+    return PROMPT.match(cell.source) if cell.cell_type == "markdown" else None
+
+
 def prompts(nb: nbformat.NotebookNode) -> dict[str, str]:
     """The question of each part, by part id, from the prompt cells of ``nb``."""
     found = {}
     for cell in nb.cells:
-        match = PROMPT.match(cell.source) if cell.cell_type == "markdown" else None
+        match = _prompt(cell)
         if match:
             found[match.group(1)] = cell.source[match.end() :].strip()
     return found
@@ -87,7 +92,7 @@ def answers_after_prompts(nb: nbformat.NotebookNode) -> dict[str, str]:
     found: dict[str, list[str]] = {}
     current = None
     for cell in nb.cells:
-        match = PROMPT.match(cell.source) if cell.cell_type == "markdown" else None
+        match = _prompt(cell)
         if match:
             current = match.group(1)
             found[current] = []
@@ -105,7 +110,7 @@ def add_answer_cells(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     cells = []
     for cell in nb.cells:
         cells.append(cell)
-        if cell.cell_type == "markdown" and PROMPT.match(cell.source):
+        if _prompt(cell):
             cells.append(nbformat.v4.new_markdown_cell(PLACEHOLDER))
     nb.cells = cells
     return nb
