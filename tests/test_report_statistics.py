@@ -21,6 +21,7 @@ from cslnb.report.seed_statistics import (
     paired_interval,
     permutation_p_value,
     seed_difference,
+    seed_std,
     t_quantile,
     t_two_sided_mass,
     welch_dof,
@@ -45,6 +46,14 @@ def test_t_mass_closed_forms() -> None:
     assert t_quantile(0.99, 2) == pytest.approx(9.9248, abs=1e-4)
     with pytest.raises(ValueError, match="dof"):
         t_two_sided_mass(1.0, 0)
+
+
+def test_seed_std_by_hand() -> None:
+    # 48.70, 47.30, 46.60: mean 47.5333, squared deviations 1.3611 + 0.0544 + 0.8711 = 2.2867,
+    # divided by n - 1 = 2 gives 1.1433, whose root is 1.0693.
+    assert seed_std([48.70, 47.30, 46.60]) == pytest.approx(1.0693, abs=1e-4)
+    assert seed_std(np.array([5.0, 5.0])) == 0.0
+    assert math.isnan(seed_std([65.52]))
 
 
 def test_welch_interval_by_hand() -> None:

@@ -27,7 +27,7 @@ from cslnb.report.runs import (
     require_columns,
     split_diverged,
 )
-from cslnb.report.seed_statistics import seed_difference
+from cslnb.report.seed_statistics import seed_difference, seed_std
 from cslnb.report.summary import interval_effect
 from cslnb.reproduce import CSL_ABLATIONS
 
@@ -182,7 +182,7 @@ def ablation_table(
                 "n_seeds": int(values.size),
                 "seeds": " ".join(str(int(seed)) for seed in cell["seed"]),
                 "mean": float(values.mean()) if values.size else float("nan"),
-                "std": float(values.std(ddof=1)) if values.size > 1 else float("nan"),
+                "std": seed_std(values),
                 "difference": to_reference.difference,
                 "ci_low": low,
                 "ci_high": high,

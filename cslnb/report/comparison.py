@@ -34,6 +34,7 @@ from cslnb.report.runs import (
     split_diverged,
     variant_runs,
 )
+from cslnb.report.seed_statistics import seed_std
 from cslnb.reproduce import RELEASED_CELLS, TABLE_CELLS, TABLE_CSL_VARIANTS
 
 GROUPED_DATASETS = ("cifar100", "imagenet-lt", "tiny-imagenet")
@@ -259,7 +260,7 @@ def comparison_table(
                     "metric": metric,
                     "paper": paper_number,
                     "ours_mean": mean,
-                    "ours_std": float(values.std(ddof=1)) if values.size > 1 else float("nan"),
+                    "ours_std": seed_std(values),
                     "n_seeds": int(values.size),
                     "seeds": " ".join(map(str, cell_seeds)),
                     "difference": mean - paper_number,

@@ -22,7 +22,6 @@ committed record of the same run.
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ from typing import Any
 import pandas as pd
 
 from cslnb.records import read_record, record_path
+from cslnb.report.seed_statistics import seed_std
 from cslnb.verify import Verification, seed_results
 
 COLUMNS = [
@@ -102,7 +102,7 @@ def hardware_text(record: dict[str, Any]) -> str:
 def seed_sd(verification: Verification) -> float | None:
     """Sample standard deviation of the cell's seed accuracies (None with fewer than two)."""
     values = [final["accuracy"] for final in verification.seeds.values()]
-    return statistics.stdev(values) if len(values) >= 2 else None
+    return seed_std(values) if len(values) >= 2 else None
 
 
 def _largest(

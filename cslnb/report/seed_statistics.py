@@ -13,6 +13,7 @@ points on CIFAR-10-LT ratio 50 under ``quick`` against 0.15-1.6 for the baseline
 :func:`permutation_p_value` is the exact two-sided permutation test of the difference of means;
 its smallest possible value with 3 seeds against 3 is 2/20 = 0.10, reached exactly when the two
 groups' seed ranges do not overlap (the seed-range verdict of :mod:`cslnb.report.summary`).
+:func:`seed_std` is the sample standard deviation over seeds that every report table prints.
 :func:`binomial_standard_error` is the noise of one accuracy measured on a finite test set.
 """
 
@@ -25,6 +26,15 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
+
+
+def seed_std(values: np.ndarray | list[float]) -> float:
+    """Sample standard deviation over seeds, ``sqrt(sum((x_s - mean)^2) / (n - 1))`` (ddof = 1).
+
+    NaN with fewer than two values: one seed has no spread to estimate.
+    """
+    array = np.asarray(values, dtype=float)
+    return float(array.std(ddof=1)) if array.size > 1 else float("nan")
 
 
 def t_two_sided_mass(t: float, dof: int) -> float:

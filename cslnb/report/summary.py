@@ -27,7 +27,7 @@ from cslnb.report.runs import (
     split_diverged,
     variant_runs,
 )
-from cslnb.report.seed_statistics import seed_difference
+from cslnb.report.seed_statistics import seed_difference, seed_std
 
 CSL = "csl"
 HIGHER = "CSL higher"
@@ -86,10 +86,6 @@ def verdict(csl: np.ndarray, baseline: np.ndarray) -> str:
     if csl.max() < baseline.min():
         return LOWER
     return WITHIN
-
-
-def _std(values: np.ndarray) -> float:
-    return float(values.std(ddof=1)) if values.size > 1 else float("nan")
 
 
 def _range(values: np.ndarray) -> str:
@@ -157,8 +153,8 @@ def csl_summary(
                     "effect": interval_effect(low, high, csl.size, values.size, HIGHER, LOWER),
                     "interval": compared.method,
                     "p_value": compared.p_value,
-                    "csl_std": _std(csl),
-                    "baseline_std": _std(values),
+                    "csl_std": seed_std(csl),
+                    "baseline_std": seed_std(values),
                     "csl_range": _range(csl),
                     "baseline_range": _range(values),
                     "n_csl": int(csl.size),
