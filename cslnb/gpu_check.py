@@ -179,6 +179,18 @@ def paper_runs(device: torch.device) -> dict[str, Any]:
     return {"ok": all(run["ok"] for run in runs), "runs": runs}
 
 
+def scratch_options(scratch: str, device: torch.device, **settings: Any) -> TrainOptions:
+    """Options of a check's run: records and checkpoints inside the temporary folder
+    ``scratch``, on ``device``, without a progress bar; ``settings`` sets the rest."""
+    return TrainOptions(
+        results_root=Path(scratch) / "results",
+        checkpoint_root=Path(scratch) / "runs",
+        device=str(device),
+        progress=False,
+        **settings,
+    )
+
+
 def paper_epochs(config: RunConfig, device: torch.device, graph: str) -> dict[str, Any]:
     """Train :data:`PAPER_EPOCHS` epochs of ``config`` in a scratch folder; what its checkpoint
     says they ran with, their seconds and training losses."""
@@ -187,11 +199,9 @@ def paper_epochs(config: RunConfig, device: torch.device, graph: str) -> dict[st
 
     epoch_ends: list[float] = []
     with tempfile.TemporaryDirectory() as scratch:
-        options = TrainOptions(
-            results_root=Path(scratch) / "results",
-            checkpoint_root=Path(scratch) / "runs",
-            device=str(device),
-            progress=False,
+        options = scratch_options(
+            scratch,
+            device,
             stop_after_epochs=PAPER_EPOCHS,
             cuda_graph=graph,
             on_epoch=lambda done, total: epoch_ends.append(time.perf_counter()),
@@ -235,13 +245,7 @@ def resume_device_change(device: torch.device) -> dict[str, Any]:
     target = f"cuda:{(device.index + 1) % count}" if count > 1 else "cpu"
     config = RunConfig(dataset="synthetic", loss="csl", ratio=10, profile="ci")
     with tempfile.TemporaryDirectory() as scratch:
-        options = TrainOptions(
-            results_root=Path(scratch) / "results",
-            checkpoint_root=Path(scratch) / "runs",
-            device=str(device),
-            progress=False,
-            stop_after_epochs=1,
-        )
+        options = scratch_options(scratch, device, stop_after_epochs=1)
         train(config, options)
         moved = replace(options, device=target, stop_after_epochs=None)
         refused = None

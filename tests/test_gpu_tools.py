@@ -292,3 +292,17 @@ def test_the_book_on_a_cpu_points_to_a_gpu_runtime(monkeypatch):
         "  a paper run takes hours here (README: 'Paper scale without a GPU'); on Colab choose a "
         "GPU (Runtime > Change runtime type)",
     ]
+
+
+def test_the_gpu_checks_paper_epochs_also_run_on_the_cpu():
+    # The GPU check's training part, on a ci run: two epochs in a scratch folder, eager (no
+    # CUDA graph), each with its training loss and its seconds.
+    config = RunConfig(dataset="synthetic", loss="ce", ratio=10, profile="ci")
+    summary = gpu_check.paper_epochs(config, torch.device("cpu"), "off")
+    assert summary["ok"] is True
+    assert summary["dataset"] == "synthetic"
+    assert len(summary["train_loss"]) == gpu_check.PAPER_EPOCHS
+    assert all(loss > 0 for loss in summary["train_loss"])
+    # on_epoch is also called before the first epoch, so each epoch has its seconds
+    assert len(summary["epoch_s"]) == gpu_check.PAPER_EPOCHS
+    assert all(seconds > 0 for seconds in summary["epoch_s"])
