@@ -29,7 +29,13 @@ from cslnb.teaching.answers import EXERCISES
 from cslnb.teaching.assign import Coursework, generate
 from cslnb.teaching.grading import Grade, Limits, Session
 from cslnb.teaching.isolation import fingerprint
-from cslnb.teaching.report import apply_marks, save_grades, write_reports, write_sheets
+from cslnb.teaching.report import (
+    apply_marks,
+    report_file_names,
+    save_grades,
+    write_reports,
+    write_sheets,
+)
 from cslnb.teaching.runner import cell_owners
 from cslnb.teaching.written import (
     PLACEHOLDER,
@@ -634,3 +640,19 @@ def test_marks_merge_into_the_reports_and_bad_marks_stop(tmp_path: Path) -> None
     sheet.write_text(marked.replace("Submission: `s1.ipynb`", "Submission: `s9.ipynb`"))
     with pytest.raises(MarkError, match=re.escape("no graded submission is named 's9.ipynb'")):
         apply_marks(grades, tmp_path)
+
+
+def test_two_submissions_with_one_student_id_keep_separate_files(tmp_path: Path) -> None:
+    first, second = _graded("s1", {"e12-judge": "first"}), _graded("s1", {"e12-judge": "second"})
+    second.submission = "s1-late.ipynb"
+    grades = [first, second, _graded("s2", {})]
+    assert report_file_names(grades) == ["s1.s1.md", "s1.s1-late.md", "s2.md"]
+    write_reports(grades, tmp_path)
+    feedback = sorted(path.name for path in (tmp_path / "feedback").iterdir())
+    assert feedback == ["s1.s1-late.md", "s1.s1.md", "s2.md"]
+    assert "Submission: `s1-late.ipynb`" in (tmp_path / "feedback" / "s1.s1-late.md").read_text()
+    assert "Submission: `s1.ipynb`" in (tmp_path / "feedback" / "s1.s1.md").read_text()
+    questions, models = {p: f"question {p}" for p in PARTS}, {p: f"model {p}" for p in PARTS}
+    sheets = write_sheets(grades, questions, models, tmp_path)
+    assert [path.name for path in sheets] == ["s1.s1.md", "s1.s1-late.md", "s2.md"]
+    assert "second" in sheets[1].read_text() and "second" not in sheets[0].read_text()

@@ -10,7 +10,8 @@
 * ``gradebook.csv``: ``Student``, ``SIS User ID`` and one assignment column, the total, left
   empty while a written part is unmarked (Canvas matches rows by SIS User ID; Moodle's CSV import
   maps any identifier column and a grade column).
-* ``feedback/<student_id>.md``: per exercise the points and, for each failure, what was
+* ``feedback/<student_id>.md`` (``<student_id>.<submission>.md`` for a student id that two
+  submissions claim): per exercise the points and, for each failure, what was
   expected; per written part the mark and the instructor's comment.
 * ``written/<student_id>.md``: the marking sheets (:func:`cslnb.teaching.written.marking_sheet`),
   written once: grading again keeps a sheet that exists, with its marks.
@@ -84,6 +85,8 @@ def feedback_text(grade: Grade) -> str:
     lines = [
         f"# Feedback: {grade.student_id}",
         "",
+        f"Submission: `{grade.submission}`",
+        "",
         f"Total: {grade.total:g} of {grade.possible:g} points"
         + (f" ({waiting} written answer{'s' * (waiting > 1)} not marked yet)." if waiting else "."),
         "",
@@ -110,6 +113,21 @@ def _file_name(student_id: str) -> str:
     return (re.sub(r"[^\w.-]", "_", student_id) or "unnamed") + ".md"
 
 
+def report_file_names(grades: Sequence[Grade]) -> list[str]:
+    """The file name of each grade's feedback and marking sheet: ``<student_id>.md``, or
+    ``<student_id>.<submission stem>.md`` when two submissions claim the same student id, so
+    that neither overwrites the other's file."""
+    ids = [g.student_id for g in grades]
+    return [
+        _file_name(
+            f"{g.student_id}.{Path(g.submission).stem}"
+            if ids.count(g.student_id) > 1
+            else g.student_id
+        )
+        for g in grades
+    ]
+
+
 def write_reports(grades: Sequence[Grade], out: Path) -> dict[str, Path]:
     """Write ``grades.csv``, ``gradebook.csv`` and ``feedback/`` under ``out``; their paths."""
     out.mkdir(parents=True, exist_ok=True)
@@ -126,8 +144,8 @@ def write_reports(grades: Sequence[Grade], out: Path) -> dict[str, Path]:
     _write_csv(paths["gradebook"], book)
     feedback = out / "feedback"
     feedback.mkdir(exist_ok=True)
-    for grade in grades:
-        _write_text(feedback / _file_name(grade.student_id), feedback_text(grade))
+    for grade, name in zip(grades, report_file_names(grades), strict=True):
+        _write_text(feedback / name, feedback_text(grade))
     paths["feedback"] = feedback
     return paths
 
@@ -149,18 +167,14 @@ def write_sheets(
 ) -> list[Path]:
     """Write ``out/written/<student_id>.md`` for every grade without one; the sheets written.
 
-    A sheet that exists is kept as it is, marks included. Two submissions with the same student
-    id get sheets named after their submissions as well.
+    A sheet that exists is kept as it is, marks included. Sheets are named by
+    :func:`report_file_names`.
     """
     folder = out / WRITTEN_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    ids = [g.student_id for g in grades]
     made = []
-    for grade in grades:
-        name = grade.student_id
-        if ids.count(name) > 1:
-            name = f"{name}.{Path(grade.submission).stem}"
-        path = folder / _file_name(name)
+    for grade, name in zip(grades, report_file_names(grades), strict=True):
+        path = folder / name
         if path.exists():
             continue
         text = marking_sheet(grade.student_id, grade.submission, grade.written, questions, models)
