@@ -24,38 +24,34 @@ On Tiny-ImageNet-LT and ImageNet-LT (the ``large_*`` fields; batch size and lear
 recipe's, :mod:`cslnb.train.recipes`) ``paper`` keeps the paper's ResNet-18 / ResNet-50 at
 224 px with random resized crops for 200 epochs, a GPU setting (about 40 CPU-hours per Tiny run
 here). ``quick`` on Tiny-ImageNet-LT at ratio 100 (21,549 training images, the full 10,000-image
-val split as test split) is sized for about 20 minutes per run on one core of the 2-core machine,
-two runs side by side, as the CIFAR ``quick`` runs are (the same fields size ImageNet-LT under
-``quick``, which is not meant for a CPU):
+val split as test split) is sized for one core of the 2-core machine, two runs side by side, as
+the CIFAR ``quick`` runs are (the same fields size ImageNet-LT under ``quick``, which is not meant
+for a CPU):
 
-* **network:** torchvision's ResNet-18 unchanged, with its ImageNet stem (7x7 stride-2 conv and
-  3x3 stride-2 max-pool, so 16x16 maps in the first stage);
-* **input:** the native 64x64 images, no resizing;
+* **network:** the paper's ResNet-18 (torchvision's, with its ImageNet stem: 7x7 stride-2 conv
+  and 3x3 stride-2 max-pool);
+* **input:** the 64x64 images resized once to 32x32;
 * **augmentation:** horizontal flips only (``large_augmentation="flip"``), evaluation on the whole
-  image, so that CE can fit most of its training set within its few epochs;
-* **epochs:** 15 of the paper's Tiny recipe (batch 128, lr 0.05 with cosine decay, weight decay
-  5e-4), test accuracy at epochs 8 and 15 (``eval_every``), CSL's traces every epoch.
+  image;
+* **epochs:** 12 of the paper's Tiny recipe (batch 128, lr 0.05 with cosine decay, weight decay
+  5e-4), test accuracy at epochs 8 and 12 (``eval_every``), CSL's traces every epoch.
 
-How it was sized (2026-12-05, two timings of 20 and 10 bf16 training steps at batch 128 on
-random inputs, one thread at ``nice 15``, channels_last, while the CIFAR campaign held both
-cores): the CIFAR ``quick`` network took 0.131 s a step (976 img/s) where its committed records
-measured 3,098 img/s under campaign conditions, a slowdown of 3.17 by contention. ResNet-18 at
-64 px took 1.371 s a step (93 img/s training, 240 img/s evaluation), that is about 295 and
-760 img/s without the contention: 73 s per epoch, 13 s per evaluation of the val split,
-about 19 minutes for 15 epochs (JPEG decoding in the data loader's worker not included). The
-"CIFAR-style" alternative, a 3x3 stride-1 stem without max-pool, is out of reach: on 32 px
-inputs (32x32 maps in the first stage, 3.8x the multiply-adds) it took 10.3 s a step (12 img/s,
-partly slowed by another job of ours), over 4 minutes per epoch, so at most 4 epochs in 20
-minutes; at 64 px it would cost 4x more again. A stride-1 stem at 16 px would match the cost but
-throw away most of the image.
-
-Still to confirm by screening runs (seed 0 of CE and of both CSL readings, two at a time:
-``python -m cslnb reproduce table4 --profile quick --seeds 0 --losses ce csl --jobs 2
---channels-last on``): that a run takes at most about 21 minutes (``wall_time_s``) and that
-CE's last-epoch training accuracy reaches about 80 % (CE on CIFAR ``quick`` ends at 98 %). If CE
-fits less than about 70 %, try 20 epochs (about 25 minutes); if runs take over 25 minutes,
-12 epochs. ``--channels-last on`` is needed because ``auto`` enables it only from 5,000 steps
-(a 15-epoch Tiny run has 2,535).
+How it was chosen (:mod:`cslnb.tiny_search`, shown in the book's appendix; 2026-12-06, one
+Intel Xeon with AMX): the step times of ResNet-18 at 64 px, of ResNet-18 at 32 px and of the
+paper's CIFAR ResNet-32 at 32 px (one thread, two processes side by side on idle cores) project
+47, 19 and 15 minutes for runs of 15, 12 and 15 epochs, so the native 64 px is out. Screening
+runs of CE (seed 0, one thread each, the two 32 px candidates side by side) then took 26.7 and
+25.2 minutes: the trainer's data loading, evaluation and bookkeeping add about 40 % to the bare
+steps. ResNet-18 at 32 px for 12 epochs ended at 60.3 % training accuracy and 12.47 % test
+accuracy, with 52 of the 200 classes never predicted on the val split; ResNet-32 at 32 px for 15
+epochs at 39.7 % and 14.45 %, with 78 classes never predicted. The first fits its training set
+far better, on the paper's own network, so it is ``quick``; its seed-0 Table 4 runs (CE and the
+paper reading side by side) took 19.5 and 19.3 minutes, so the screening run paid about 7 minutes
+to a busier machine. No CPU setting of about 20 minutes
+lets CE fit most of its training set here (CE on CIFAR ``quick`` ends at 98 %): a Tiny
+``quick`` run is an early-training snapshot, in which many small classes are not yet predicted
+at all by any method. ``--channels-last on`` is needed because ``auto`` enables it only from
+5,000 steps (a 12-epoch Tiny run has 2,028).
 
 Select one with the ``CSLNB_PROFILE`` environment variable (default ``quick``) or by name.
 """
@@ -76,6 +72,9 @@ a CIFAR-10-LT IR 100 epoch; every 5 epochs it is 5 %. Training is unchanged (eva
 random numbers), the loss's per-epoch traces (CSL's S, H, gamma, N_pred) are still recorded every
 epoch, and 40 points per run draw the test-accuracy curves."""
 
+
+PAPER_LARGE_MODELS = {"tiny-imagenet": "resnet18", "imagenet-lt": "resnet50"}
+"""The paper's network on each large dataset (its Section 4.1)."""
 
 IN_MEMORY, FOLDER = "in-memory", "folder"
 """The two families of datasets a profile sizes: the in-memory ones (CIFAR-10/100-LT and the
@@ -129,6 +128,10 @@ class Profile:
     crop_padding: int | None = _for(IN_MEMORY, default=None)
     """Zero padding (pixels) of the random-crop augmentation on CIFAR: None for the recipe's
     ``image_size // 8`` (4 px at 32x32), 0 for horizontal flips only."""
+    large_model: str | None = _for(FOLDER, default=None)
+    """Network on Tiny-ImageNet-LT and ImageNet-LT: None for the paper's (ResNet-18 and
+    ResNet-50, :data:`PAPER_LARGE_MODELS`), or a CIFAR ResNet name (``resnet32``: the paper's
+    CIFAR network, stride-1 stem, width 16) trained on the large dataset's images."""
     large_augmentation: Literal["resized-crop", "flip"] = _for(FOLDER, default="resized-crop")
     """Augmentation on Tiny-ImageNet-LT and ImageNet-LT (:mod:`cslnb.data.transforms`):
     ``resized-crop`` the ImageNet recipe's random resized crops and flips, ``flip`` the whole
@@ -180,8 +183,8 @@ PROFILES: dict[str, Profile] = {
         cifar_depth=8,
         test_per_class=200,
         data="real",
-        large_epochs=15,
-        large_image_size=64,
+        large_epochs=12,
+        large_image_size=32,
         cifar_width=32,
         crop_padding=0,
         large_augmentation="flip",

@@ -40,6 +40,7 @@ RECORD_COLUMNS = (
     "medium",
     "few",
     "per_class_accuracy",
+    "never_predicted",
     "best_accuracy",
     "best_epoch",
     "source",
@@ -104,6 +105,14 @@ def record_status(record: dict[str, Any]) -> str:
     return record.get("status", "finished")
 
 
+def never_predicted(final: dict[str, Any]) -> int | None:
+    """How many classes the model predicts for no test sample at its ``final`` evaluation
+    (``per_class_predicted`` equal to 0); None for records written before the counts were
+    stored."""
+    counts = final.get("per_class_predicted")
+    return None if counts is None else sum(1 for count in counts if count == 0)
+
+
 def record_row(record: dict[str, Any]) -> dict[str, Any]:
     """One flat DataFrame row of a record: the fields tables and plots group and compare by."""
     config, final, best = record["config"], record["final"], record.get("best", {})
@@ -124,6 +133,7 @@ def record_row(record: dict[str, Any]) -> dict[str, Any]:
         "medium": groups.get("medium"),
         "few": groups.get("few"),
         "per_class_accuracy": final["per_class_accuracy"],
+        "never_predicted": never_predicted(final),
         "best_accuracy": best.get("accuracy"),
         "best_epoch": best.get("epoch"),
         "source": record["dataset"].get("source"),

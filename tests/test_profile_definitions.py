@@ -102,7 +102,8 @@ def test_each_dataset_family_is_sized_by_its_own_fields():
         "test_per_class", "data", "cifar_width", "crop_padding",
     ]  # fmt: skip
     assert quick.fields_for("tiny-imagenet") == quick.fields_for("imagenet-lt") == [
-        "name", "eval_every", "large_epochs", "large_image_size", "large_augmentation",
+        "name", "eval_every", "large_epochs", "large_image_size", "large_model",
+        "large_augmentation",
     ]  # fmt: skip
     stored = quick.to_dict()
     new_large = {**stored, "large_epochs": quick.large_epochs + 10, "large_image_size": 32}

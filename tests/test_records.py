@@ -15,6 +15,7 @@ from cslnb.records import (
     RECORD_COLUMNS,
     RecordError,
     load_records,
+    never_predicted,
     read_record,
     record_path,
     record_row,
@@ -60,8 +61,15 @@ def test_load_records_gives_one_row_per_run(tmp_path):
     frame = load_records(tmp_path)
     assert list(frame["run_id"]) == ["cifar10-exp100-ce-seed0", "b"]
     assert frame.loc[0, "few"] == 75.0 and frame.loc[0, "best_epoch"] == 3
+    assert frame.loc[0, "never_predicted"] is None  # written before the counts were stored
     assert tuple(record_row(RECORD)) == RECORD_COLUMNS
     assert load_records(tmp_path / "nothing").empty
+
+
+def test_never_predicted_counts_the_classes_no_test_sample_is_given():
+    final = {**RECORD["final"], "per_class_predicted": [0, 7, 0, 3]}
+    assert never_predicted(final) == 2
+    assert never_predicted(RECORD["final"]) is None
 
 
 @pytest.mark.parametrize(

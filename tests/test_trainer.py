@@ -4,17 +4,19 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
 
 from cslnb.data import long_tail_counts, tiny_tree
+from cslnb.profiles import PROFILES
 from cslnb.records import read_record
 from cslnb.train import trainer
 from cslnb.train.checkpoint import RunInProgressError, exclusive_run_lock
 from cslnb.train.config import RunConfig
-from cslnb.train.trainer import TrainOptions, checkpoint_path, train
+from cslnb.train.trainer import TrainOptions, checkpoint_path, model_name, train
 
 
 def options(tmp_path: Path, **kwargs) -> TrainOptions:
@@ -41,6 +43,13 @@ def test_run_writes_a_complete_record(tmp_path):
     assert len(record["final"]["per_class_accuracy"]) == 10
     assert record["final"]["epoch"] == 4
     assert record["final"]["accuracy"] == record["epochs"][-1]["test_accuracy"]
+    # every one of the 10 x 20 test images is predicted as exactly one class, and a class is
+    # predicted at least as often as it is predicted correctly (20 test images per class)
+    predicted = record["final"]["per_class_predicted"]
+    assert predicted == record["epochs"][-1]["per_class_predicted"]
+    assert sum(predicted) == 200
+    correct = [round(acc * 20 / 100) for acc in record["final"]["per_class_accuracy"]]
+    assert all(p >= c for p, c in zip(predicted, correct, strict=True))
     assert "optimistic" in record["best"]["note"]
     assert record["versions"]["torch"] == torch.__version__
     assert record["cuda_graph"] is False  # "auto" on CPU: the eager step
@@ -229,6 +238,15 @@ def test_a_run_cannot_train_twice_at_once(tmp_path):
     with exclusive_run_lock(lock), pytest.raises(RunInProgressError, match="another process"):
         train(config("ce"), opts)
     assert train(config("ce"), opts)["final"]["epoch"] == 4
+
+
+def test_the_profile_chooses_the_large_network_and_cifar_keeps_its_depth():
+    tiny = RunConfig(dataset="tiny-imagenet", loss="ce", ratio=100, profile="ci")
+    cifar = RunConfig(dataset="cifar10", loss="ce", ratio=100, profile="ci")
+    assert model_name(tiny, PROFILES["paper"]) == "resnet18"  # large_model None: the paper's
+    resnet32 = replace(PROFILES["paper"], large_model="resnet32")
+    assert model_name(tiny, resnet32) == "resnet32"
+    assert model_name(cifar, replace(PROFILES["quick"], large_model="resnet50")) == "resnet8"
 
 
 def test_tiny_imagenet_lt_trains_end_to_end_on_a_fake_tree(tmp_path, write_image, monkeypatch):

@@ -65,14 +65,16 @@ def report_style() -> Iterator[None]:
         yield
 
 
-def _load(record: Mapping[str, Any] | str | Path) -> tuple[Mapping[str, Any], Path | None]:
+def record_and_source(
+    record: Mapping[str, Any] | str | Path,
+) -> tuple[Mapping[str, Any], Path | None]:
     """The record and its file (None for an in-memory record); files are validated on read."""
     if isinstance(record, str | Path):
         return read_record(Path(record)), Path(record)
     return record, None
 
 
-def _title(record: Mapping[str, Any], what: str) -> str:
+def record_title(record: Mapping[str, Any], what: str) -> str:
     """``what``; on a second line the run's dataset, ratio, profile (and synthetic stand-in)."""
     config = record.get("config", {})
     dataset = config.get("dataset", "?")
@@ -125,7 +127,7 @@ def plot_trace_lines(
     ``classes + len(highlight)`` lines. ``record`` is a record dict or a record file; a record
     without a usable trace raises :class:`cslnb.records.RecordError` naming it.
     """
-    record, source = _load(record)
+    record, source = record_and_source(record)
     epoch_numbers, values = trace_matrix(record, key, source)
     n_classes = values.shape[1]
     chosen = tuple(default_highlight(record) if highlight is None else highlight)
@@ -145,7 +147,7 @@ def plot_trace_lines(
         ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
-        ax.set_title(_title(record, what or f"{label} per class, first {epochs} epochs"))
+        ax.set_title(record_title(record, what or f"{label} per class, first {epochs} epochs"))
         if chosen:
             ax.legend(loc="best")
     return fig
@@ -180,7 +182,7 @@ def plot_trace_heatmap(
     few of them with their counts. Positive values spanning over :data:`LOG_SPAN` get a log
     colour scale. ``epochs`` limits the epochs shown (default: all).
     """
-    record, source = _load(record)
+    record, source = record_and_source(record)
     epoch_numbers, values = trace_matrix(record, key, source)
     if epochs is not None:
         keep = epoch_numbers <= epochs
@@ -196,7 +198,7 @@ def plot_class_accuracy(
     """Each class's test accuracy at every evaluated epoch, as a class x epoch heat-map (head
     classes on top), from the record's ``epochs`` entries that carry ``per_class_accuracy``.
     ``epochs`` limits the epochs shown (default: all)."""
-    record, source = _load(record)
+    record, source = record_and_source(record)
     evaluated = [
         entry
         for entry in record["epochs"]
@@ -242,7 +244,7 @@ def _class_epoch_heatmap(
         ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
         ax.set_xlabel("epoch")
         ax.set_ylabel("class, by training count (head → tail)")
-        ax.set_title(_title(record, f"{label}, class × epoch"))
+        ax.set_title(record_title(record, f"{label}, class × epoch"))
         scale = " (log scale)" if isinstance(norm, LogNorm) else ""
         fig.colorbar(image, ax=ax, label=label + scale)
     return fig
@@ -282,7 +284,7 @@ def trace_snapshot(
     A record without a usable trace or with the wrong number of per-class accuracies raises
     :class:`cslnb.records.RecordError` naming it; an epoch that was not traced, ValueError.
     """
-    record, source = _load(record)
+    record, source = record_and_source(record)
     row = _trace_row(record, epoch, source)
     counts = np.asarray(record["dataset"]["class_counts"], dtype=int)
     names = list(record["dataset"].get("class_names") or [])
@@ -316,7 +318,7 @@ def count_correlation(
     a rough one for few classes). Returns ``(nan, nan)`` when either side is constant (no ranks
     to correlate, e.g. the counts of a balanced dataset) or a traced value is not finite.
     """
-    record, source = _load(record)
+    record, source = record_and_source(record)
     row = _trace_row(record, epoch, source)
     counts = np.asarray(record["dataset"]["class_counts"], dtype=float)
     values = trace_matrix(record, key, source)[1][row]
@@ -352,7 +354,7 @@ def prediction_gaps(record: Mapping[str, Any] | str | Path) -> pd.DataFrame:
     recovered) and ``test_accuracy`` (final, %). Compare a CSL run with its control, the run
     without the denominator (identical to cross-entropy, chapter 9), to see which gaps CSL adds.
     """
-    record, source = _load(record)
+    record, source = record_and_source(record)
     epochs, n_pred = trace_matrix(record, "n_pred", source)
     snapshot = trace_snapshot(record)
     zero = n_pred == 0

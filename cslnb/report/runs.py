@@ -102,7 +102,8 @@ def diverged_note(diverged: pd.DataFrame) -> str:
         last = row.get("accuracy")
         known = isinstance(last, numbers.Real) and not math.isnan(last)
         where = f"last {last:.2f} %" if known else "no finite epoch"
-        notes.append(f"seed {int(row['seed'])} diverged at epoch {row['diverged_epoch']} ({where})")
+        epoch = int(row["diverged_epoch"])  # a float where pandas filled finished runs with NaN
+        notes.append(f"seed {int(row['seed'])} diverged at epoch {epoch} ({where})")
     return "; ".join(notes)
 
 

@@ -1,4 +1,5 @@
-"""Accuracy on the balanced test split: overall, per class, and per many/medium/few group."""
+"""Accuracy on the balanced test split: overall, per class, and per many/medium/few group, and
+how often each class is predicted there."""
 
 from __future__ import annotations
 
@@ -14,6 +15,15 @@ def per_class_accuracy(
     correct = torch.bincount(labels[predictions == labels], minlength=num_classes).double()
     total = torch.bincount(labels, minlength=num_classes).double()
     return (100.0 * correct / total).tolist()
+
+
+def prediction_counts(predictions: torch.Tensor, num_classes: int) -> list[int]:
+    """How many test samples are predicted as each class, ``#{n : argmax_j z_nj = c}``.
+
+    A class with count 0 is never predicted: its accuracy is 0 whatever the model learnt about
+    it, the mark of a collapse that a low accuracy alone does not distinguish from confusion.
+    """
+    return torch.bincount(predictions, minlength=num_classes).tolist()
 
 
 def overall_accuracy(predictions: torch.Tensor, labels: torch.Tensor) -> float:

@@ -27,7 +27,7 @@ from cslnb.data import shot_groups
 from cslnb.losses import build_loss
 from cslnb.models import build_model
 from cslnb.paths import project_root
-from cslnb.profiles import Profile, get_profile
+from cslnb.profiles import PAPER_LARGE_MODELS, Profile, get_profile
 from cslnb.records import SCHEMA_VERSION, read_record, record_path, write_json_atomic
 from cslnb.train import distributed
 from cslnb.train.budget import EpochBudget
@@ -48,7 +48,12 @@ from cslnb.train.device import (
 )
 from cslnb.train.epoch_estimate import first_epoch_estimate
 from cslnb.train.execution import Execution, choose_execution, segment
-from cslnb.train.metrics import group_accuracy, overall_accuracy, per_class_accuracy
+from cslnb.train.metrics import (
+    group_accuracy,
+    overall_accuracy,
+    per_class_accuracy,
+    prediction_counts,
+)
 from cslnb.train.pipeline import DataPipeline, build_pipeline
 from cslnb.train.recipes import Recipe, recipe_for
 from cslnb.train.state import TrainingState
@@ -72,11 +77,10 @@ def checkpoint_path(config: RunConfig, options: TrainOptions) -> Path:
 
 
 def model_name(config: RunConfig, profile: Profile) -> str:
-    """ResNet-32 family for CIFAR (depth set by the profile), ResNet-18/50 for the large sets."""
-    if config.dataset == "tiny-imagenet":
-        return "resnet18"
-    if config.dataset == "imagenet-lt":
-        return "resnet50"
+    """ResNet-32 family for CIFAR (depth set by the profile); on the large sets the profile's
+    ``large_model``, by default the paper's ResNet-18 (Tiny-ImageNet-LT) or ResNet-50."""
+    if config.dataset in FOLDER_DATASETS:
+        return profile.large_model or PAPER_LARGE_MODELS[config.dataset]
     return f"resnet{profile.cifar_depth}"
 
 
@@ -366,7 +370,8 @@ def _evaluate(
     groups: list[str],
     channels_last: bool,
 ) -> dict[str, Any]:
-    """Accuracy on the balanced test split. Never touches the loss or its statistics."""
+    """Accuracy on the balanced test split, and how many test samples each class is predicted
+    for. Never touches the loss or its statistics."""
     model.eval()
     predictions, labels = [], []
     for images, target in data.test_batches():
@@ -382,6 +387,7 @@ def _evaluate(
         "test_accuracy": overall_accuracy(pred, true),
         "per_class_accuracy": per_class,
         "group_accuracy": group_accuracy(per_class, groups),
+        "per_class_predicted": prediction_counts(pred, len(data.class_names)),
     }
 
 
@@ -428,6 +434,7 @@ def _build_record(
             "accuracy": last["test_accuracy"],
             "per_class_accuracy": last["per_class_accuracy"],
             "group_accuracy": last["group_accuracy"],
+            **_predicted_if_recorded(last),
         },
         "best": {
             "note": "best epoch selected on the test split: optimistic, not the headline",
@@ -450,6 +457,14 @@ def _build_record(
     if traces:
         record["loss_trace"] = traces
     return _round_floats(record)
+
+
+def _predicted_if_recorded(evaluation: dict[str, Any]) -> dict[str, Any]:
+    """``per_class_predicted`` of an evaluation, if it has one: the evaluations of a run resumed
+    from a checkpoint written before the field existed lack it."""
+    if "per_class_predicted" in evaluation:
+        return {"per_class_predicted": evaluation["per_class_predicted"]}
+    return {}
 
 
 def _round_floats(value: Any, digits: int = 6) -> Any:
