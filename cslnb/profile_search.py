@@ -27,9 +27,10 @@ import argparse
 import itertools
 import math
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -39,9 +40,14 @@ from cslnb.profiles import PROFILES, Profile, register_profile
 from cslnb.records import StaleRecordError, iter_record_paths, read_record, record_row
 from cslnb.report.runs import DEFAULT_OPTIONS
 
+if TYPE_CHECKING:
+    from cslnb.train import RunConfig, TrainOptions
+
 CALIBRATION_LOSSES = ("ce", "focal", "ce-cb", "focal-cb", "ldam", "ldam-drw")
 """The six established baselines whose order a faithful miniature must keep."""
 CALIBRATION_CELLS = (("cifar10", 100.0), ("cifar10", 50.0))
+"""The cells (dataset, ratio) a candidate is scored on; a profile's records on other datasets,
+such as its Tiny-ImageNet-LT runs, are not calibration runs."""
 SEARCH_ROOT_NAME = Path("data") / "profile_search"
 
 
@@ -182,13 +188,21 @@ def load_quick_runs(results_root: Path | None = None) -> pd.DataFrame:
 
 
 def _calibration_rows(folder: Path, name: str, definition: Profile) -> list[dict[str, object]]:
+    """The runs of the calibration losses (default options) in the calibration cells under
+    ``folder``, each with its candidate ``name``, precision and last training accuracy;
+    :class:`StaleRecordError` for a record made under another definition of the profile."""
     rows = []
     for path in iter_record_paths(folder):
         record = read_record(path)
         if not definition.matches(record["profile"], record["config"]["dataset"]):
             raise StaleRecordError(f"{path.name} in {folder.name}/ was made under another profile")
         row = record_row(record)
-        if row["loss"] in CALIBRATION_LOSSES and row["loss_options"] == DEFAULT_OPTIONS:
+        calibration_cell = (row["dataset"], float(row["ratio"])) in CALIBRATION_CELLS
+        if (
+            calibration_cell
+            and row["loss"] in CALIBRATION_LOSSES
+            and row["loss_options"] == DEFAULT_OPTIONS
+        ):
             rows.append(
                 {
                     **row,
@@ -252,6 +266,26 @@ def train_accuracy_table(runs: pd.DataFrame) -> pd.DataFrame:
     return table.reindex(columns=[loss for loss in CALIBRATION_LOSSES if loss in table.columns])
 
 
+def train_candidate_runs(
+    candidate: Profile, configs: Iterable[RunConfig], options: TrainOptions
+) -> None:
+    """Register ``candidate`` as a profile and train each of ``configs`` under it (:func:`train`
+    skips a run whose record exists), printing one line per finished run: its accuracy, shot
+    groups and minutes (:func:`cslnb.train.batch.describe_record`)."""
+    from cslnb.train import train
+    from cslnb.train.batch import describe_record
+
+    register_profile(candidate)
+    for config in configs:
+        record = train(config, options)
+        if record is not None:
+            print(
+                f"{describe_record(record)} in {record['wall_time_s'] / 60:.1f} min "
+                f"({record['precision']})",
+                flush=True,
+            )
+
+
 def run_candidate(
     name: str,
     seeds: Sequence[int],
@@ -261,23 +295,18 @@ def run_candidate(
     results_root: Path | None = None,
 ) -> None:
     """Train the calibration runs of candidate ``name`` whose records are missing."""
-    from cslnb.train import RunConfig, TrainOptions, train
+    from cslnb.train import RunConfig, TrainOptions
 
-    register_profile(CANDIDATES[name])
     options = TrainOptions(
         results_root=results_root or search_root(),
         data_root=data_root,
         progress=sys.stderr.isatty(),
     )
-    for seed, ratio, loss in itertools.product(seeds, ratios, losses):
-        config = RunConfig(dataset="cifar10", loss=loss, ratio=ratio, seed=seed, profile=name)
-        record = train(config, options)
-        if record is not None:
-            print(
-                f"{name} {config.run_id}: {record['final']['accuracy']:.2f}% "
-                f"in {record['wall_time_s']:.0f} s ({record['precision']})",
-                flush=True,
-            )
+    configs = (
+        RunConfig(dataset="cifar10", loss=loss, ratio=ratio, seed=seed, profile=name)
+        for seed, ratio, loss in itertools.product(seeds, ratios, losses)
+    )
+    train_candidate_runs(CANDIDATES[name], configs, options)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -33,7 +33,8 @@ from pathlib import Path
 import pandas as pd
 
 from cslnb.paths import project_root
-from cslnb.profiles import PAPER_LARGE_MODELS, PROFILES, Profile, register_profile
+from cslnb.profile_search import train_candidate_runs
+from cslnb.profiles import PAPER_LARGE_MODELS, PROFILES, Profile
 from cslnb.records import iter_record_paths, read_record, record_row, write_json_atomic
 
 TINY = "tiny-imagenet"
@@ -219,25 +220,19 @@ def run_candidate(
     on ``threads`` threads (one: two screening runs share the 2 cores, as campaign runs do)."""
     import torch
 
-    from cslnb.train import RunConfig, TrainOptions, train
+    from cslnb.train import RunConfig, TrainOptions
 
     torch.set_num_threads(threads)
-    register_profile(TINY_CANDIDATES[name])
     options = TrainOptions(
         results_root=results_root or search_root(),
         data_root=data_root,
         progress=sys.stderr.isatty(),
         channels_last=channels_last,
     )
-    for loss in losses:
-        config = RunConfig(dataset=TINY, loss=loss, ratio=100, seed=0, profile=name)
-        record = train(config, options)
-        if record is not None:
-            print(
-                f"{name} {config.run_id}: {record['final']['accuracy']:.2f}% in "
-                f"{record['wall_time_s'] / 60:.1f} min",
-                flush=True,
-            )
+    configs = (
+        RunConfig(dataset=TINY, loss=loss, ratio=100, seed=0, profile=name) for loss in losses
+    )
+    train_candidate_runs(TINY_CANDIDATES[name], configs, options)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
