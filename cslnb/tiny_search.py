@@ -100,9 +100,9 @@ def _step_times(network: str, side: int, steps: int) -> dict[str, float]:
 
     def step() -> None:
         with torch.autocast("cpu", dtype=torch.bfloat16):
-            loss = torch.nn.functional.cross_entropy(model(images), labels)
+            step_loss = torch.nn.functional.cross_entropy(model(images), labels)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        step_loss.backward()
         optimizer.step()
 
     for _ in range(2):
