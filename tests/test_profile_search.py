@@ -227,3 +227,21 @@ def test_todays_quick_orders_the_baselines_better_than_the_first_but_below_the_t
     assert scores["methods"].tolist() == [6, 6] and scores["seeds"].tolist() == [3, 3]
     assert (int(scores["agree"].sum()), int(scores["compared"].sum())) == (20, 29)
     assert (scores["ldam - ce"] > 0).all()
+
+
+def test_quick_runs_are_the_calibration_cells_only(tmp_path):
+    """A quick record on another dataset (Tiny-ImageNet-LT) or of a non-calibration loss is
+    left out of the calibration runs; a CIFAR-10 CE record at IR 100 is kept."""
+    committed = search_root().parent / "results" / "quick"
+    for relative in (
+        "cifar10/cifar10-exp100-ce-seed0.json",
+        "cifar10/cifar10-exp100-csl-seed0.json",
+        "tiny-imagenet/tiny-imagenet-exp100-ce-seed0.json",
+    ):
+        target = tmp_path / "quick" / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text((committed / relative).read_text())
+    runs = load_quick_runs(tmp_path)
+    assert runs[["dataset", "ratio", "loss", "seed"]].values.tolist() == [
+        ["cifar10", 100.0, "ce", 0]
+    ]
