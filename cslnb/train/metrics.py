@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 import torch
 
+from cslnb.losses.csl_common import prediction_counts as class_counts
+
 
 def per_class_accuracy(
     predictions: torch.Tensor, labels: torch.Tensor, num_classes: int
@@ -23,7 +25,7 @@ def prediction_counts(predictions: torch.Tensor, num_classes: int) -> list[int]:
     A class with count 0 is never predicted: its accuracy is 0 whatever the model learnt about
     it, the mark of a collapse that a low accuracy alone does not distinguish from confusion.
     """
-    return torch.bincount(predictions, minlength=num_classes).tolist()
+    return [int(count) for count in class_counts(predictions, num_classes).tolist()]
 
 
 def overall_accuracy(predictions: torch.Tensor, labels: torch.Tensor) -> float:
