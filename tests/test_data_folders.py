@@ -24,6 +24,7 @@ from cslnb.data import (
     long_tail_counts,
 )
 from cslnb.data.fingerprint import fingerprint_files
+from cslnb.data.tiny_imagenet_names import TINY_IMAGENET_NAMES, readable_class_names
 
 WNIDS = ["n03", "n01", "n02"]  # deliberately unsorted in wnids.txt
 TRAIN_PER_CLASS = 6
@@ -212,6 +213,27 @@ def test_the_shipped_archive_is_the_ratio_100_long_tail(shipped_tree: Path) -> N
         TinyImageNetLT(shipped_tree, "train", ratio=50)
     with pytest.raises(TinyTreeError, match="subset seed 1"):
         TinyImageNetLT(shipped_tree, "train", ratio=100, seed=1)
+
+
+def test_the_readable_names_are_the_first_synonyms_of_the_shipped_words(
+    shipped_tree: Path,
+) -> None:
+    train = TinyImageNetLT(shipped_tree, "train", ratio=100, seed=0)
+    assert list(TINY_IMAGENET_NAMES) == train.classes
+    words = dict(
+        line.split("\t", 1) for line in (shipped_tree / "words.txt").read_text().splitlines()
+    )
+    assert all(TINY_IMAGENET_NAMES[wnid] == words[wnid].split(",")[0] for wnid in train.classes)
+
+
+def test_readable_class_names_name_tiny_classes_and_keep_other_names() -> None:
+    assert len(TINY_IMAGENET_NAMES) == len(set(TINY_IMAGENET_NAMES.values())) == 200
+    assert readable_class_names("tiny-imagenet", ["n01443537", "n09256479", "n00000000"]) == [
+        "goldfish",
+        "coral reef",
+        "n00000000",
+    ]
+    assert readable_class_names("cifar10", ["airplane", "cat"]) == ["airplane", "cat"]
 
 
 def test_the_flip_augmentation_keeps_the_whole_image() -> None:
