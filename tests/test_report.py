@@ -518,6 +518,7 @@ def test_scale_table_puts_one_cell_at_both_profiles(results: Path, records: pd.D
     assert ce["quick mean"] == pytest.approx(statistics.mean(both))
     assert ce["quick std"] == pytest.approx(statistics.stdev(both))
     assert (ce["quick n"], ce["paper status"]) == (2, "ok")
+    assert ce["paper run_ids"] == ce0["run_id"]
     assert scale.loc["LDAM", "paper status"] == "not run yet" and scale.loc["LDAM", "quick n"] == 0
     assert "LDAM-DRW + SSP" not in scale.index
     assert lost_classes([0.0, 1.0, 1.5, 90.0]) == 2

@@ -19,7 +19,7 @@ from cslnb.report.runs import check_per_class, require_columns
 
 LOST_AT = 1.0
 """A class at or below this test accuracy (%) counts as lost in a run."""
-RUN_COLUMNS = ("best_accuracy", "best_epoch", "wall_time_s", "status")
+RUN_COLUMNS = ("run_id", "best_accuracy", "best_epoch", "wall_time_s", "status")
 
 
 def lost_classes(per_class: Sequence[float], at: float = LOST_AT) -> int:
@@ -76,7 +76,8 @@ def scale_table(
     (the last epoch's test accuracy, the headline), ``best`` and ``best_epoch`` (the best
     evaluated epoch: selected on the test split, so optimistic), ``hours`` (wall time),
     ``lost`` (classes at or below :data:`LOST_AT` %) and ``status`` (``ok``, ``not run yet`` or
-    where the run diverged); for ``small``: ``mean``, ``std``, ``n`` (finished seeds), ``lost``
+    where the run diverged), ``run_ids`` (the finished runs behind these numbers, in seed
+    order, space-separated); for ``small``: ``mean``, ``std``, ``n`` (finished seeds), ``lost``
     (per seed, as ``"5 0 1"``) and ``status``. Columns of the two profiles are prefixed with
     their names (``paper final``, ``quick mean``). With several ``large_seeds`` the ``large``
     numbers are means over them. ``records`` is :func:`cslnb.records.load_records` output.
@@ -109,6 +110,7 @@ def scale_table(
                 f"{large} hours": done["wall_time_s"].astype(float).mean() / 3600,
                 f"{large} lost": _lost_per_seed(runs, n_classes),
                 f"{large} status": row["status"],
+                f"{large} run_ids": " ".join(done.sort_values("seed")["run_id"]),
                 f"{small} mean": theirs["ours_mean"] if theirs is not None else np.nan,
                 f"{small} std": theirs["ours_std"] if theirs is not None else np.nan,
                 f"{small} n": int(theirs["n_seeds"]) if theirs is not None else 0,
