@@ -301,8 +301,10 @@ def test_malformed_rows_and_traces_are_named(
 
 def test_ablation_table_matches_variants_by_options(records: pd.DataFrame) -> None:
     csl = records[records["loss"] == "csl"]
-    released = csl.assign(loss_options=options_key({"reading": "released"}), accuracy=1.5)
-    released2 = released.assign(seed=1, accuracy=3.5)
+    released = csl.assign(
+        loss_options=options_key({"reading": "released"}), accuracy=1.5, run_id="released-0"
+    )
+    released2 = released.assign(seed=1, accuracy=3.5, run_id="released-1")
     other_profile = csl.assign(profile="quick", loss_options=options_key({"use_gamma": False}))
     table = ablation_table(
         pd.concat([records, released, released2, other_profile], ignore_index=True),
@@ -315,6 +317,8 @@ def test_ablation_table_matches_variants_by_options(records: pd.DataFrame) -> No
     first, second = table.iloc[0], table.iloc[1]
     assert (first["n_seeds"], first["mean"], first["status"]) == (1, reference, "ok")
     assert (second["n_seeds"], second["seeds"], second["mean"]) == (2, "0 1", 2.5)
+    assert second["run_ids"] == "released-0 released-1"
+    assert first["run_ids"] == csl["run_id"].iloc[0]
     assert second["std"] == pytest.approx(statistics.stdev([1.5, 3.5]))
     assert second["difference"] == pytest.approx(2.5 - reference)
     no_gamma = table[table["options"] == options_key({"use_gamma": False})].iloc[0]

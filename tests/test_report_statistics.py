@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 
 from cslnb.report import csl_summary
-from cslnb.report.ablations import ablation_table, options_key
-from cslnb.report.comparison import method_name, rank_agreement
+from cslnb.report.ablations import ablation_table, options_key, variant_evidence
+from cslnb.report.comparison import method_name, paper_method_name, rank_agreement
+from cslnb.report.formatting import difference_text, interval_text, names
 from cslnb.report.seed_statistics import (
     binomial_standard_error,
     paired_interval,
@@ -223,6 +224,18 @@ def test_ablation_intervals_ce_twins_and_silent_classes() -> None:
     assert released["ce_effect"] == "too few seeds for an interval"
     assert table.loc["no γ (γ_i = 1)", "effect"] == "not run yet"
     assert table.loc["CE (no CSL term)", "ce_effect"] == "(reference)"
+    names_by_label = [f"class {i}" for i in range(10)]
+    evidence = variant_evidence(table.reset_index(), names_by_label).set_index("variant")
+    first = evidence.loc["CSL (our paper reading, all terms)"]
+    assert first["vs paper reading"] == "" and first["0 % in every seed"] == (
+        "class 2, class 3, class 4, class 5, class 6, class 7, class 8"
+    )
+    twin = evidence.loc["no denominator"]
+    assert twin["vs CE"] == f"-0.50 ({row['ce_low']:+.2f} to {row['ce_high']:+.2f})"
+    assert twin["vs paper reading"].startswith("+30.50 (") and twin["same as CE"] == "1 of 2"
+    assert evidence.loc["released reading", "vs CE"] == "-31.00 (no interval)"
+    assert evidence.loc["no γ (γ_i = 1)", "seeds"] == "not run yet"
+    assert evidence.loc["CE (no CSL term)", "vs CE"] == ""
 
 
 def test_method_names() -> None:
@@ -233,6 +246,8 @@ def test_method_names() -> None:
         method_name("csl", '{"use_gamma": false}') == 'CSL (our paper reading) {"use_gamma": false}'
     )
     assert method_name("new-loss") == "new-loss"
+    assert paper_method_name("csl") == "CSL (the paper's own runs)"
+    assert paper_method_name("ldam-drw") == "LDAM-DRW"
 
 
 def _comparison(rows: list[tuple[str, str, float, float]]) -> pd.DataFrame:
@@ -333,3 +348,17 @@ def test_variant_findings_one_line_per_variant() -> None:
     )
     assert findings.loc["no denominator", "command"] == ""
     assert "CE (no CSL term)" not in findings.index
+
+
+def test_difference_and_interval_texts() -> None:
+    nan = float("nan")
+    assert difference_text(2.2249, -1.8351, 6.27) == "+2.22 (-1.84 to +6.27)"
+    assert difference_text(-0.5, nan, nan) == "-0.50 (no interval)"
+    assert interval_text(-1.8351, 6.27, "no detectable effect at 3 vs 3 seeds") == (
+        "95 % interval -1.84 to +6.27: no detectable effect at 3 vs 3 seeds"
+    )
+    ninety = interval_text(0.5, 1.5, "higher", confidence=0.9)
+    assert ninety == "90 % interval +0.50 to +1.50: higher"
+    assert interval_text(nan, nan, "too few seeds") == "one seed on each side, so no interval yet"
+    frame = pd.DataFrame({"variant": ["a", "b"]})
+    assert names(frame) == "a, b" and names(frame.iloc[:0]) == "none"

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from cslnb.report.comparison import NOT_RUN, OK
+from cslnb.report.formatting import difference_text
 from cslnb.report.runs import (
     DEFAULT_OPTIONS,
     DIVERGED,
@@ -109,7 +110,8 @@ def ablation_table(
     """Default CSL, each variant and plain cross-entropy on one cell (``exp`` imbalance).
 
     One row per run group, the reference (default CSL) first and CE last: ``variant, options,
-    n_seeds, seeds, mean, std``; ``difference, ci_low, ci_high`` (variant − reference mean and
+    n_seeds, seeds, run_ids`` (the finished runs behind the numbers, in seed order) ``, mean,
+    std``; ``difference, ci_low, ci_high`` (variant − reference mean and
     its ``confidence`` interval over seeds: paired where both have the same seeds, Welch's
     otherwise, named in ``interval``; ``p_value`` its exact permutation p-value); ``effect``
     (``higher`` /
@@ -181,6 +183,7 @@ def ablation_table(
                 "options": key,
                 "n_seeds": int(values.size),
                 "seeds": " ".join(str(int(seed)) for seed in cell["seed"]),
+                "run_ids": " ".join(cell["run_id"]),
                 "mean": float(values.mean()) if values.size else float("nan"),
                 "std": seed_std(values),
                 "difference": to_reference.difference,
@@ -252,13 +255,44 @@ def variant_findings(ablations: pd.DataFrame, chance: float, near: float = 2.0) 
             shows.append(NEAR_CHANCE)
         if row["diverged"]:
             shows.append(row["diverged"])
-        vs_ce = (
-            f"{row['ce_difference']:+.2f} ({row['ce_low']:+.2f} to {row['ce_high']:+.2f})"
-            if pd.notna(row["ce_low"])
-            else f"{row['ce_difference']:+.2f} (no interval)"
-        )
+        vs_ce = difference_text(row["ce_difference"], row["ce_low"], row["ce_high"])
         rows.append(
             {"variant": row["variant"], "seeds": row["seeds"], "mean": row["mean"],
              "vs_ce": vs_ce, "shows": "; ".join(shows) or "too few seeds to tell", "command": ""}
         )  # fmt: skip
     return pd.DataFrame(rows, columns=["variant", "seeds", "mean", "vs_ce", "shows", "command"])
+
+
+def variant_evidence(ablations: pd.DataFrame, class_names: Sequence[str]) -> pd.DataFrame:
+    """The numbers behind each variant's findings, one plain row per row of :func:`ablation_table`.
+
+    Columns: ``variant``, ``seeds``, ``mean`` (final accuracy, %), ``vs paper reading`` and
+    ``vs CE`` (difference of means with its 95 % interval, :func:`difference_text`; empty on the
+    reference's and CE's own rows), ``same as CE`` (seeds whose per-class accuracies equal CE's)
+    and ``0 % in every seed`` (the names, from ``class_names`` in label order, of the classes no
+    seed ever gets right). Rows without runs say ``not run yet`` (or where they diverged).
+    """
+    last = len(ablations) - 1
+    rows = []
+    for position, (_, row) in enumerate(ablations.iterrows()):
+        if row["n_seeds"] == 0:
+            rows.append({"variant": row["variant"], "seeds": row["diverged"] or NOT_RUN})
+            continue
+        lost = [class_names[int(i)] for i in str(row["zero_class_ids"]).split()]
+        is_variant = 0 < position < last
+        to_reference = difference_text(row["difference"], row["ci_low"], row["ci_high"])
+        to_ce = difference_text(row["ce_difference"], row["ce_low"], row["ce_high"])
+        rows.append(
+            {
+                "variant": row["variant"],
+                "seeds": row["seeds"],
+                "mean": row["mean"],
+                "vs paper reading": to_reference if is_variant else "",
+                "vs CE": to_ce if position < last else "",
+                "same as CE": row["same_as_ce"],
+                "0 % in every seed": ", ".join(lost) or "none",
+            }
+        )
+    columns = ["variant", "seeds", "mean", "vs paper reading", "vs CE", "same as CE",
+               "0 % in every seed"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns).fillna("")

@@ -93,6 +93,17 @@ def method_name(loss: str, options: str = DEFAULT_OPTIONS) -> str:
     return name if options == DEFAULT_OPTIONS else f"{name} {options}"
 
 
+PAPER_CSL = "CSL (the paper's own runs)"
+
+
+def paper_method_name(loss: str) -> str:
+    """The name of a row of a paper table (:func:`cslnb.paper_tables.load_paper_table`) next to
+    our tables: :func:`method_name` for the baselines, whose rows compare with our runs of the
+    same loss, and :data:`PAPER_CSL` for the paper's "CSL Ours" row, which reports the authors'
+    own runs, not either of our readings."""
+    return PAPER_CSL if loss == CSL else method_name(loss)
+
+
 def reproduce_command(
     table: int,
     profile: str,

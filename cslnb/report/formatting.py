@@ -135,3 +135,24 @@ def style_cell(cell: pd.DataFrame, digits: int = 2, uuid: str = "") -> Styler:
         .apply(lambda _: signs, axis=None)
         .set_table_styles([*TABLE_CSS, *right], overwrite=False)
     )
+
+
+def difference_text(difference: float, low: float, high: float) -> str:
+    """``"+2.22 (-1.84 to +6.27)"``: a difference with its interval, or ``"+2.22 (no interval)"``
+    when the interval has no bounds (one seed on a side)."""
+    if math.isnan(low) or math.isnan(high):
+        return f"{difference:+.2f} (no interval)"
+    return f"{difference:+.2f} ({low:+.2f} to {high:+.2f})"
+
+
+def interval_text(low: float, high: float, effect: str, confidence: float = 0.95) -> str:
+    """``"95 % interval -1.84 to +6.27: no detectable effect at 3 vs 3 seeds"``, or
+    ``"one seed on each side, so no interval yet"`` when the interval has no bounds."""
+    if math.isnan(low) or math.isnan(high):
+        return "one seed on each side, so no interval yet"
+    return f"{confidence * 100:g} % interval {low:+.2f} to {high:+.2f}: {effect}"
+
+
+def names(frame: pd.DataFrame, column: str = "variant") -> str:
+    """The rows' ``column`` values joined by commas, for a sentence; ``"none"`` when empty."""
+    return ", ".join(frame[column]) if len(frame) else "none"
