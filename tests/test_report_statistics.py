@@ -235,6 +235,8 @@ def test_ablation_intervals_ce_twins_and_silent_classes() -> None:
     assert twin["vs paper reading"].startswith("+30.50 (") and twin["same as CE"] == "1 of 2"
     assert evidence.loc["released reading", "vs CE"] == "-31.00 (no interval)"
     assert evidence.loc["no γ (γ_i = 1)", "seeds"] == "not run yet"
+    assert evidence.loc["no γ (γ_i = 1)", "mean"] == ""
+    assert evidence.loc["released reading", "mean"] == "10.00"
     assert evidence.loc["CE (no CSL term)", "vs CE"] == ""
 
 

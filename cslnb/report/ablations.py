@@ -266,17 +266,21 @@ def variant_findings(ablations: pd.DataFrame, chance: float, near: float = 2.0) 
 def variant_evidence(ablations: pd.DataFrame, class_names: Sequence[str]) -> pd.DataFrame:
     """The numbers behind each variant's findings, one plain row per row of :func:`ablation_table`.
 
-    Columns: ``variant``, ``seeds``, ``mean`` (final accuracy, %), ``vs paper reading`` and
-    ``vs CE`` (difference of means with its 95 % interval, :func:`difference_text`; empty on the
-    reference's and CE's own rows), ``same as CE`` (seeds whose per-class accuracies equal CE's)
-    and ``0 % in every seed`` (the names, from ``class_names`` in label order, of the classes no
-    seed ever gets right). Rows without runs say ``not run yet`` (or where they diverged).
+    Columns, all text: ``variant``, ``seeds``, ``mean`` (final accuracy, %, two decimals),
+    ``vs paper reading`` and ``vs CE`` (difference of means with its 95 % interval,
+    :func:`difference_text`; empty on the reference's and CE's own rows), ``same as CE`` (seeds
+    whose per-class accuracies equal CE's) and ``0 % in every seed`` (the names, from
+    ``class_names`` in label order, of the classes no seed ever gets right). Rows without runs say
+    ``not run yet`` (or where they diverged) and leave the other columns empty.
     """
+    columns = ["variant", "seeds", "mean", "vs paper reading", "vs CE", "same as CE",
+               "0 % in every seed"]  # fmt: skip
     last = len(ablations) - 1
     rows = []
     for position, (_, row) in enumerate(ablations.iterrows()):
         if row["n_seeds"] == 0:
-            rows.append({"variant": row["variant"], "seeds": row["diverged"] or NOT_RUN})
+            empty = dict.fromkeys(columns, "")
+            rows.append(empty | {"variant": row["variant"], "seeds": row["diverged"] or NOT_RUN})
             continue
         lost = [class_names[int(i)] for i in str(row["zero_class_ids"]).split()]
         is_variant = 0 < position < last
@@ -286,13 +290,11 @@ def variant_evidence(ablations: pd.DataFrame, class_names: Sequence[str]) -> pd.
             {
                 "variant": row["variant"],
                 "seeds": row["seeds"],
-                "mean": row["mean"],
+                "mean": f"{row['mean']:.2f}",
                 "vs paper reading": to_reference if is_variant else "",
                 "vs CE": to_ce if position < last else "",
                 "same as CE": row["same_as_ce"],
                 "0 % in every seed": ", ".join(lost) or "none",
             }
         )
-    columns = ["variant", "seeds", "mean", "vs paper reading", "vs CE", "same as CE",
-               "0 % in every seed"]  # fmt: skip
-    return pd.DataFrame(rows, columns=columns).fillna("")
+    return pd.DataFrame(rows, columns=columns)
