@@ -290,7 +290,7 @@ def variant_evidence(ablations: pd.DataFrame, class_names: Sequence[str]) -> pd.
             {
                 "variant": row["variant"],
                 "seeds": row["seeds"],
-                "mean": f"{row['mean']:.2f}",
+                "mean": f"{np.round(row['mean'], 2):.2f}",  # as DataFrame.round(2) rounds
                 "vs paper reading": to_reference if is_variant else "",
                 "vs CE": to_ce if position < last else "",
                 "same as CE": row["same_as_ce"],
