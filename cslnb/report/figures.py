@@ -27,7 +27,7 @@ from scipy.stats import spearmanr
 
 from cslnb.losses.csl import TRACE_KEYS
 from cslnb.records import RecordError, read_record
-from cslnb.report.runs import DATASET_TITLES, source_name, trace_matrix
+from cslnb.report.runs import DATASET_TITLES, classes_by_size, source_name, trace_matrix
 
 PAPER_EPOCHS_SHOWN = 80
 PAPER_CLASS = 91
@@ -105,8 +105,8 @@ def _color_norm(values: np.ndarray) -> Normalize:
 
 def default_highlight(record: Mapping[str, Any]) -> tuple[int, ...]:
     """Head, middle and tail class by training count; plus class 91 on CIFAR-100 (the paper's)."""
-    counts = np.asarray(record["dataset"]["class_counts"])
-    order = np.argsort(-counts, kind="stable")
+    counts = record["dataset"]["class_counts"]
+    order = classes_by_size(counts)
     chosen = {int(order[0]), int(order[len(order) // 2]), int(order[-1])}
     if record.get("config", {}).get("dataset") == "cifar100" and len(counts) > PAPER_CLASS:
         chosen.add(PAPER_CLASS)
@@ -218,8 +218,7 @@ def _class_epoch_heatmap(
 ) -> Figure:
     """``values`` (epochs x classes) as a heat-map: classes sorted by training count (head on
     top), a few named on the y axis, a log colour scale past :data:`LOG_SPAN`."""
-    counts = np.asarray(record["dataset"]["class_counts"])
-    order = np.argsort(-counts, kind="stable")
+    order = classes_by_size(record["dataset"]["class_counts"])
     norm = _color_norm(values)
     with report_style():
         fig = Figure(layout="constrained")

@@ -118,6 +118,11 @@ def variant_runs(records: pd.DataFrame, profile: str, loss: str, options: str) -
     ]
 
 
+def classes_by_size(class_counts: Iterable[int]) -> np.ndarray:
+    """Class labels from the most training images to the fewest, ties in label order."""
+    return np.argsort(-np.asarray(list(class_counts)), kind="stable")
+
+
 def source_name(record: Mapping[str, Any], source: object | None) -> str:
     """How error messages name a record: its file when known, else its run id."""
     return str(source) if source is not None else f"run {record.get('run_id', '<no run_id>')}"

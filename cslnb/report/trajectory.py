@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from cslnb.records import RecordError
+from cslnb.report.runs import classes_by_size, source_name
 
 TRAJECTORY_COLUMNS = ("epoch", "lr", "train loss", "test accuracy", "head accuracy",
                       "tail accuracy")  # fmt: skip
@@ -32,7 +33,7 @@ def head_and_tail_classes(class_counts: list[int], k: int) -> tuple[list[int], l
     (ties broken by label), each in label order; ``ValueError`` unless ``1 <= 2k <= C``."""
     if not 1 <= 2 * k <= len(class_counts):
         raise ValueError(f"k = {k} needs 1 <= 2k <= {len(class_counts)} classes")
-    by_size = np.argsort(-np.asarray(class_counts), kind="stable")
+    by_size = classes_by_size(class_counts)
     return sorted(by_size[:k].tolist()), sorted(by_size[-k:].tolist())
 
 
@@ -45,7 +46,7 @@ def head_tail_trajectory(
     head, tail = head_and_tail_classes(record["dataset"]["class_counts"], k)
     evaluated = [e for e in record["epochs"] if "per_class_accuracy" in e and e["epoch"] >= start]
     if not evaluated:
-        raise RecordError(f"{record.get('run_id')}: no evaluated epoch at or after {start}")
+        raise RecordError(f"{source_name(record, None)}: no evaluated epoch at or after {start}")
     shown = [e for e in evaluated if (e["epoch"] - start) % every == 0]
     if shown[-1:] != evaluated[-1:]:
         shown.append(evaluated[-1])
