@@ -58,6 +58,22 @@ def test_run_writes_a_complete_record(tmp_path):
     assert not checkpoint_path(config("ce"), options(tmp_path)).parent.exists()
 
 
+@pytest.mark.parametrize(
+    ("value", "rounded"),
+    [
+        (65.523456789, 65.523457),  # six decimals
+        (0.0123456789, 0.012346),  # six decimals keep five significant digits
+        (1e-7, 1e-7),  # IB's last learning rate: four significant digits, not 0
+        (1.23456789e-9, 1.235e-9),
+        (0.0, 0.0),
+        (float("inf"), float("inf")),
+        (float("nan"), None),
+    ],
+)
+def test_record_floats_keep_six_decimals_and_small_values(value, rounded):
+    assert trainer._round_floats({"epochs": [{"lr": value}]}) == {"epochs": [{"lr": rounded}]}
+
+
 def test_existing_record_is_not_retrained(tmp_path, monkeypatch):
     first = train(config("ce"), options(tmp_path))
     monkeypatch.setattr(trainer, "_train", lambda *a, **k: pytest.fail("retrained"))

@@ -467,12 +467,19 @@ def _predicted_if_recorded(evaluation: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def _round_floats(value: Any, digits: int = 6) -> Any:
-    """Round floats for compact records; NaN becomes None (JSON has no NaN)."""
+def _round_floats(value: Any, decimals: int = 6, significant: int = 4) -> Any:
+    """Round floats for compact records: to ``decimals`` places, or to more where a value is so
+    small that fewer than ``significant`` digits would survive (IB's learning rate 1e-7 stays
+    1e-7 instead of becoming 0); NaN becomes None (JSON has no NaN)."""
     if isinstance(value, float):
-        return None if math.isnan(value) else round(value, digits)
+        if math.isnan(value):
+            return None
+        if value == 0 or math.isinf(value):
+            return value
+        magnitude = math.floor(math.log10(abs(value)))
+        return round(value, max(decimals, significant - 1 - magnitude))
     if isinstance(value, dict):
-        return {k: _round_floats(v, digits) for k, v in value.items()}
+        return {k: _round_floats(v, decimals, significant) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_round_floats(v, digits) for v in value]
+        return [_round_floats(v, decimals, significant) for v in value]
     return value
