@@ -460,8 +460,9 @@ def _build_record(
 
 
 def _predicted_if_recorded(evaluation: dict[str, Any]) -> dict[str, Any]:
-    """``per_class_predicted`` of an evaluation, if it has one: the evaluations of a run resumed
-    from a checkpoint written before the field existed lack it."""
+    """``per_class_predicted`` of an evaluation, if it has one: the placeholder of a run that
+    diverged before its first evaluation lacks it, as do the evaluations of a run resumed from a
+    checkpoint written before the field existed."""
     if "per_class_predicted" in evaluation:
         return {"per_class_predicted": evaluation["per_class_predicted"]}
     return {}
